@@ -1,0 +1,241 @@
+"""The client of a PyFarm node: the only network code of the Maya side.
+
+Runs on Python 3.7 (Maya 2022) to 3.13 without Qt or Maya. It talks HTTP through ``requests`` when Maya's Python can
+import it, and through the standard library's ``urllib`` otherwise: some Maya builds cannot import ``urllib3`` for want
+of ``ssl`` (aws-deadline/deadline-cloud-for-maya#133), and a submitter that dies on import helps nobody.
+
+Every failure is one of ``maya_plugin.errors``: network trouble becomes ``FarmUnavailable``, a refused token
+``FarmAuthError``, any other error answer ``FarmRejected`` carrying the node's own message.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import quote, urlencode
+
+from maya_plugin.errors import (FarmAuthError, FarmConflict, FarmError, FarmNotFound, FarmRejected,
+                                FarmUnavailable)
+
+__all__ = ["FarmClient", "FarmError", "FarmUnavailable", "FarmAuthError", "FarmRejected", "FarmNotFound",
+           "FarmConflict", "int_frame_keys"]
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def int_frame_keys(jobs: Dict[str, Any]) -> Dict[str, Any]:
+    """Turn the JSON string frame keys of a job dictionary back into ints, in place, and return it.
+
+    So that the original design's loop (``frames[frame]["pid"]`` with ``frame`` an int) runs unchanged.
+    """
+    for job in jobs.values():
+        for subjob in (job.get("subjobs") or {}).values():
+            frames = subjob.get("frames")
+            if frames:
+                subjob["frames"] = {int(k): v for k, v in frames.items()}
+    return jobs
+
+
+class _Response(object):
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: bytes, headers: Dict[str, str]) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+
+class _RequestsTransport(object):
+    def __init__(self) -> None:
+        import requests  # noqa: F401  (imported here so a broken requests falls back to urllib)
+        self._requests = requests
+        self._session = requests.Session()
+
+    def send(self, method: str, url: str, headers: Dict[str, str], body: Optional[bytes],
+             timeout: float) -> _Response:
+        requests = self._requests
+        try:
+            r = self._session.request(method, url, headers=headers, data=body, timeout=timeout)
+        except requests.exceptions.RequestException as exc:
+            raise FarmUnavailable("cannot reach the farm node at %s: %s" % (url.split("/api/")[0], _reason(exc)))
+        return _Response(r.status_code, r.content, dict(r.headers))
+
+    def close(self) -> None:
+        self._session.close()
+
+
+class _UrllibTransport(object):
+    def send(self, method: str, url: str, headers: Dict[str, str], body: Optional[bytes],
+             timeout: float) -> _Response:
+        import socket
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(url, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 (http/https only, built by us)
+                return _Response(r.status, r.read(), dict(r.headers))
+        except urllib.error.HTTPError as exc:
+            return _Response(exc.code, exc.read(), dict(exc.headers or {}))
+        except (urllib.error.URLError, socket.timeout, OSError) as exc:
+            raise FarmUnavailable("cannot reach the farm node at %s: %s" % (url.split("/api/")[0], _reason(exc)))
+
+    def close(self) -> None:
+        pass
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "timed out", "Name or service not known", "No route to host"):
+        if marker in text:
+            return marker.lower()
+    return text[:200]
+
+
+def _make_transport() -> Any:
+    try:
+        return _RequestsTransport()
+    except ImportError:
+        return _UrllibTransport()
+
+
+class FarmClient(object):
+    """A connection to one farm node (the coordinator).
+
+    ``url`` is the node's base address, e.g. ``http://render01:8750``; ``token`` its access token. ``timeout`` bounds
+    every call except the long poll of ``changes``, which adds its own wait to it.
+    """
+
+    def __init__(self, url: str, token: Optional[str] = None, timeout: float = DEFAULT_TIMEOUT,
+                 transport: Any = None) -> None:
+        url = url.strip().rstrip("/")
+        if "://" not in url:
+            url = "http://" + url
+        self.url = url
+        self.token = token
+        self.timeout = timeout
+        self._transport = transport or _make_transport()
+
+    def __repr__(self) -> str:
+        return "FarmClient(%r)" % self.url
+
+    def close(self) -> None:
+        self._transport.close()
+
+    # -- the farm -----------------------------------------------------------------------------------------------
+    def health(self) -> Dict[str, Any]:
+        return self._json("GET", "/api/health")
+
+    def submit(self, job_dict: Dict[str, Any]) -> List[str]:
+        """Send a job dictionary of one or more jobs; returns the names the farm stored."""
+        return list(self._json("POST", "/api/jobs", body=job_dict)["jobs"])
+
+    def jobs(self) -> Dict[str, Any]:
+        """The whole queue as one job dictionary, frame keys as ints."""
+        return int_frame_keys(self._json("GET", "/api/jobs"))
+
+    def job(self, name: str) -> Dict[str, Any]:
+        return int_frame_keys({name: self._json("GET", "/api/jobs/" + _q(name))})[name]
+
+    def changes(self, since: int = 0, wait: float = 0.0) -> Dict[str, Any]:
+        """What changed after revision ``since``, waiting up to ``wait`` seconds for something to change.
+
+        The answer has the shape of the job dictionary holding only what changed; ``reload`` true means ``jobs`` is
+        the whole queue and replaces what the caller has (see docs/DESIGN.md).
+        """
+        query = urlencode({"since": int(since), "wait": float(wait)})
+        answer = self._json("GET", "/api/changes?" + query, timeout=self.timeout + float(wait))
+        int_frame_keys(answer.get("jobs") or {})
+        return answer
+
+    def pause(self, name: str) -> Dict[str, Any]:
+        return self._json("POST", "/api/jobs/%s/pause" % _q(name))
+
+    def resume(self, name: str) -> Dict[str, Any]:
+        return self._json("POST", "/api/jobs/%s/resume" % _q(name))
+
+    def cancel(self, name: str) -> Dict[str, Any]:
+        return self._json("POST", "/api/jobs/%s/cancel" % _q(name))
+
+    def retry(self, name: str, subjob: Optional[str] = None, frames: Optional[List[int]] = None) -> Dict[str, Any]:
+        """Queue again the failed and cancelled frames, or only ``frames`` of ``subjob`` when given."""
+        body = None  # type: Optional[Dict[str, Any]]
+        if subjob is not None or frames is not None:
+            body = {}
+            if subjob is not None:
+                body["subjob"] = subjob
+            if frames is not None:
+                body["frames"] = [int(f) for f in frames]
+        return self._json("POST", "/api/jobs/%s/retry" % _q(name), body=body)
+
+    def delete(self, name: str) -> Dict[str, Any]:
+        return self._json("DELETE", "/api/jobs/" + _q(name))
+
+    def log(self, job: str, subjob: str, frame: int, offset: int = 0) -> str:
+        """The frame's whole log (latest attempt) from byte ``offset``, as text."""
+        text, _ = self.log_chunk(job, subjob, frame, offset)
+        return text
+
+    def log_chunk(self, job: str, subjob: str, frame: int, offset: int = 0) -> Tuple[str, int]:
+        """Like ``log``, plus the byte offset to ask for next time (for tailing a log that grows)."""
+        path = "/api/jobs/%s/subjobs/%s/frames/%d/log?offset=%d" % (_q(job), _q(subjob), int(frame), int(offset))
+        r = self._call("GET", path)
+        next_offset = int(r.headers.get("X-Log-Next-Offset") or r.headers.get("x-log-next-offset")
+                          or offset + len(r.body))
+        return r.body.decode("utf-8", "replace"), next_offset
+
+    def workers(self) -> List[Dict[str, Any]]:
+        return list(self._json("GET", "/api/workers")["workers"])
+
+    def backup_xml(self, job: Optional[str] = None) -> bytes:
+        path = "/api/queue.xml" + ("?" + urlencode({"job": job}) if job else "")
+        return self._call("GET", path).body
+
+    def restore_xml(self, data: bytes, replace: bool = False) -> List[str]:
+        path = "/api/queue.xml" + ("?replace=true" if replace else "")
+        r = self._call("POST", path, raw=data, content_type="application/xml")
+        return list(_decode(r)["jobs"])
+
+    # -- plumbing -----------------------------------------------------------------------------------------------
+    def _json(self, method: str, path: str, body: Any = None, timeout: Optional[float] = None) -> Any:
+        raw = None
+        if body is not None:
+            raw = json.dumps(body).encode("utf-8")
+        return _decode(self._call(method, path, raw=raw, timeout=timeout))
+
+    def _call(self, method: str, path: str, raw: Optional[bytes] = None, timeout: Optional[float] = None,
+              content_type: str = "application/json") -> _Response:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        if raw is not None:
+            headers["Content-Type"] = content_type
+        r = self._transport.send(method, self.url + path, headers, raw, timeout or self.timeout)
+        if r.status >= 400:
+            raise _error_for(r)
+        return r
+
+
+def _q(name: str) -> str:
+    return quote(str(name), safe="")
+
+
+def _decode(r: _Response) -> Any:
+    try:
+        return json.loads(r.body.decode("utf-8"))
+    except ValueError:
+        raise FarmRejected("the farm node sent an answer that is not JSON (%d bytes)" % len(r.body), r.status)
+
+
+def _error_for(r: _Response) -> FarmError:
+    try:
+        payload = json.loads(r.body.decode("utf-8"))
+    except ValueError:
+        payload = {}
+    if not isinstance(payload, dict):
+        payload = {}
+    message = payload.get("error") or payload.get("detail") or ("the farm node answered HTTP %d" % r.status)
+    if not isinstance(message, str):
+        message = json.dumps(message)
+    if r.status == 401:
+        return FarmAuthError("the farm node refused the token: %s" % message)
+    cls = {404: FarmNotFound, 409: FarmConflict}.get(r.status, FarmRejected)
+    return cls(message, r.status, payload.get("path"), payload)
