@@ -1,0 +1,3 @@
+from farm_node.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,243 @@
+"""The node's HTTP API (CONTRACT section 2) on FastAPI: routes, authentication, errors as JSON. No SQL here.
+
+Handlers that touch the store are plain functions, which FastAPI runs in its thread pool; the changes feed is the one
+coroutine, so that a hundred idle long polls cost a hundred parked futures, not a hundred threads.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import os
+from typing import Any, AsyncIterator
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from farm_node import __version__
+from farm_node.coordinator import Coordinator
+from farm_node.errors import (Conflict, FarmNodeError, JobSpecError, NotFound, ProgramNotAllowed, QueueXMLError,
+                              StaleAttempt)
+
+MAX_BODY = 64 * 1024 * 1024
+MAX_WAIT = 60.0
+
+_JOB_DICT_SCHEMA = {
+    "type": "object",
+    "description": "A job dictionary (CONTRACT section 1): job name -> {subjobs: {name: {frames: {number: "
+                   "{command, argv?}}}}, priority?, max_attempts?, frame_timeout?}",
+    "additionalProperties": {"type": "object"},
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+class ChangeSignal:
+    """Wakes the long polls of the changes feed; ``notify`` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    def bind(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+
+    def notify(self, _revision: int = 0) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._fire)
+
+    def _fire(self) -> None:
+        event, self._event = self._event, asyncio.Event()
+        if event is not None:
+            event.set()
+
+    async def wait(self, is_new: Any, timeout: float) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            event = self._event
+            if event is None or is_new():
+                return
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            try:
+                await asyncio.wait_for(event.wait(), left)
+            except asyncio.TimeoutError:
+                return
+
+
+def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: Any = None,
+               extra_routes: Any = None) -> FastAPI:
+    app = FastAPI(title="PyFarm node", version=__version__, lifespan=lifespan,
+                  description="A render farm node: jobs, subjobs and frames of Maya renders. Every /api route but "
+                              "/api/health needs `Authorization: Bearer <token>`.")
+    signal = ChangeSignal()
+    app.state.changes = signal
+    app.state.coordinator = coordinator
+    coordinator.store.on_change(signal.notify)
+    expected = ("Bearer " + token).encode()
+
+    def authorized(request: Request) -> None:
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise ApiError(401, "this node needs its token: send the header 'Authorization: Bearer <token>'"
+                                " (the token is printed by `farm-node serve` and kept in its data folder)")
+
+    auth = [Depends(authorized)]
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(FarmNodeError)
+    async def _farm_error(_request: Request, exc: FarmNodeError) -> JSONResponse:
+        if isinstance(exc, JobSpecError):
+            return JSONResponse({"error": str(exc), "path": exc.path}, status_code=422)
+        status = {NotFound: 404, Conflict: 409, StaleAttempt: 409, QueueXMLError: 400,
+                  ProgramNotAllowed: 400}.get(type(exc), 400)
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
+    @app.exception_handler(404)
+    async def _not_found(_request: Request, _exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": "no such route on this node"}, status_code=404)
+
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_params(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"error": "%s: %s" % (where, first.get("msg", "invalid")), "path": where},
+                            status_code=422)
+
+    async def read_body(request: Request) -> bytes:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            raise ApiError(413, "the body is larger than this node accepts (%d MiB)" % (MAX_BODY // 2 ** 20))
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise ApiError(413, "the body is larger than this node accepts (%d MiB)" % (MAX_BODY // 2 ** 20))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def read_json(request: Request) -> Any:
+        raw = await read_body(request)
+        if not raw.strip():
+            return None
+        try:
+            return await run_in_threadpool(json.loads, raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "the body is not valid JSON: %s" % exc) from None
+
+    @app.get("/api/health", tags=["node"])
+    def health() -> dict:
+        return {"status": "ok", "version": __version__, "node": node_name}
+
+    @app.post("/api/jobs", status_code=201, dependencies=auth, tags=["jobs"],
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": _JOB_DICT_SCHEMA}}}})
+    async def submit(request: Request) -> Any:
+        body = await read_json(request)
+        names = await run_in_threadpool(coordinator.submit, body)
+        return JSONResponse({"jobs": names}, status_code=201)
+
+    @app.get("/api/jobs", dependencies=auth, tags=["jobs"])
+    def jobs() -> Any:
+        return _json_response(coordinator.queue())
+
+    @app.get("/api/jobs/{job}", dependencies=auth, tags=["jobs"])
+    def job(job: str) -> Any:
+        return _json_response(coordinator.job(job))
+
+    @app.delete("/api/jobs/{job}", dependencies=auth, tags=["jobs"])
+    def delete(job: str) -> Any:
+        return coordinator.delete(job)
+
+    @app.post("/api/jobs/{job}/pause", dependencies=auth, tags=["jobs"])
+    def pause(job: str) -> Any:
+        return coordinator.pause(job)
+
+    @app.post("/api/jobs/{job}/resume", dependencies=auth, tags=["jobs"])
+    def resume(job: str) -> Any:
+        return coordinator.resume(job)
+
+    @app.post("/api/jobs/{job}/cancel", dependencies=auth, tags=["jobs"])
+    def cancel(job: str) -> Any:
+        return coordinator.cancel(job)
+
+    @app.post("/api/jobs/{job}/retry", dependencies=auth, tags=["jobs"])
+    async def retry(job: str, request: Request) -> Any:
+        body = await read_json(request) or {}
+        if not isinstance(body, dict):
+            raise ApiError(422, "the retry body is an object: {\"subjob\": name, \"frames\": [numbers]}")
+        subjob = body.get("subjob")
+        frames = body.get("frames")
+        if subjob is not None and not isinstance(subjob, str):
+            raise ApiError(422, "subjob must be a name", path="subjob")
+        if frames is not None and (not isinstance(frames, list)
+                                   or not all(isinstance(f, int) and not isinstance(f, bool) for f in frames)):
+            raise ApiError(422, "frames must be a list of frame numbers", path="frames")
+        return await run_in_threadpool(coordinator.retry, job, subjob, frames)
+
+    @app.delete("/api/jobs/{job}/blocklist", dependencies=auth, tags=["jobs"])
+    def clear_blocklist(job: str, host: str | None = None) -> Any:
+        return coordinator.clear_blocklist(job, host)
+
+    @app.get("/api/jobs/{job}/subjobs/{subjob}/frames/{frame}/log", dependencies=auth, tags=["jobs"])
+    def frame_log(job: str, subjob: str, frame: int, offset: int = Query(0, ge=0),
+                  attempt: int | None = Query(None, ge=1)) -> Any:
+        path = coordinator.log_path(job, subjob, frame, attempt)
+        size = os.path.getsize(path) if path and os.path.exists(path) else 0
+        start = min(offset, size)
+        headers = {"X-Log-Next-Offset": str(size), "X-Log-Size": str(size)}
+        if not path or start >= size:
+            return Response(b"", media_type="text/plain; charset=utf-8", headers=headers)
+        return StreamingResponse(_file_range(path, start, size), media_type="text/plain; charset=utf-8",
+                                 headers=headers)
+
+    @app.get("/api/changes", dependencies=auth, tags=["jobs"])
+    async def changes(since: int = Query(0, ge=0), wait: float = Query(0.0, ge=0)) -> Any:
+        wait = min(wait, MAX_WAIT)
+        store = coordinator.store
+        if wait > 0 and store.revision <= since:
+            await signal.wait(lambda: store.revision > since, wait)
+        answer = await run_in_threadpool(coordinator.changes, since)
+        return _json_response(answer)
+
+    @app.get("/api/workers", dependencies=auth, tags=["node"])
+    def workers() -> Any:
+        return {"workers": coordinator.workers()}
+
+    if extra_routes is not None:
+        extra_routes(app, auth, ApiError, read_body, read_json)
+    return app
+
+
+def _json_response(data: Any) -> Response:
+    # json.dumps with ASCII escapes: frame logs can hold anything, and this never fails on odd characters.
+    return Response(json.dumps(data, separators=(",", ":")).encode(), media_type="application/json")
+
+
+async def _file_range(path: str, start: int, end: int) -> AsyncIterator[bytes]:
+    with open(path, "rb") as f:
+        f.seek(start)
+        left = end - start
+        while left > 0:
+            chunk = await run_in_threadpool(f.read, min(left, 1024 * 1024))
+            if not chunk:
+                break
+            left -= len(chunk)
+            yield chunk

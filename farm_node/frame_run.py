@@ -1,0 +1,156 @@
+"""One attempt at one frame on a render host: start it, stream its log, watch its time, report its end.
+
+Shared by the standalone node's own slots and by remote workers; what differs is the ``Reporter`` (a direct call into
+the coordinator, or HTTP with a spool on disk). Output is read in a thread and handed to the reporter in batches, so a
+renderer that prints 10 GB costs the same memory as one that prints a line.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable, Protocol
+
+from farm_node import runner
+from farm_node.errors import ProgramNotAllowed
+
+FLUSH_SECONDS = 0.25
+FLUSH_BYTES = 256 * 1024
+TAIL_BYTES = 64 * 1024
+# A frame's main process has exited but something it started still holds the pipe open: give it this long.
+EXIT_GRACE = 2.0
+
+
+class Reporter(Protocol):
+    def started(self, pid: int) -> bool: ...
+
+    def output(self, data: bytes, progress: float | None, tail: bytes | None) -> bool: ...
+
+    def finished(self, exit_code: int | None, error: str | None) -> None: ...
+
+
+def _progress_parser(argv: list[str], frames: int) -> Any:
+    try:
+        from farm_node.progress import ProgressParser, renderer_from_argv
+    except ImportError:  # pragma: no cover - the parser module is part of the package
+        return None
+    return ProgressParser(renderer_from_argv(argv), frames=frames)
+
+
+class FrameRun:
+    """Runs one attempt; ``kill()`` from any thread stops it (cancel, delete, lost lease)."""
+
+    def __init__(self, argv: list[str], exe_map: runner.ExeMap, reporter: Reporter, timeout: float | None = None,
+                 frames: int = 1, env: dict[str, str] | None = None, cwd: str | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.argv = argv
+        self.exe_map = exe_map
+        self.reporter = reporter
+        self.timeout = timeout
+        self.frames = frames
+        self.env = env
+        self.cwd = cwd
+        self.clock = clock
+        self.child: runner.Child | None = None
+        self._killed: str | None = None
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._buf = bytearray()
+        self._tail = bytearray()
+        self._full = True
+        self._progress: float | None = None
+        self._eof = threading.Event()
+
+    def kill(self, reason: str) -> None:
+        self._killed = reason
+        self._wake.set()
+        if self.child is not None:
+            self.child.kill_tree()
+
+    def run(self) -> None:
+        try:
+            args = self.exe_map.resolve(self.argv)
+        except ProgramNotAllowed as exc:
+            self.reporter.output(("[pyfarm] %s\n" % exc).encode(), None, None)
+            self.reporter.finished(None, str(exc))
+            return
+        try:
+            self.child = runner.start(args, cwd=self.cwd, env=self.env)
+        except OSError as exc:
+            message = "cannot start %s: %s" % (args[0], exc.strerror or exc)
+            self.reporter.output(("[pyfarm] %s\n" % message).encode(), None, None)
+            self.reporter.finished(None, message)
+            return
+        if self._killed:
+            self.child.kill_tree()
+        if not self.reporter.started(self.child.pid):
+            # The coordinator no longer wants this attempt (cancelled or moved on while we started it).
+            self.child.kill_tree()
+        reader = threading.Thread(target=self._read, name="frame-output-%d" % self.child.pid, daemon=True)
+        reader.start()
+        self._watch()
+        reader.join()
+        self.child.close()
+        exit_code = self.child.wait()
+        self._flush()
+        error = None
+        if self._killed:
+            error = self._killed
+        self.reporter.finished(exit_code if not self._killed else None, error)
+
+    def _read(self) -> None:
+        parser = _progress_parser(self.argv, self.frames)
+        child = self.child
+        assert child is not None
+        while True:
+            data = child.read(65536)
+            if not data:
+                break
+            progress = parser.feed(data) if parser is not None else None
+            with self._lock:
+                if self._full:
+                    self._buf += data
+                self._tail += data
+                if len(self._tail) > 2 * TAIL_BYTES:
+                    del self._tail[:-TAIL_BYTES]
+                if progress is not None:
+                    self._progress = progress
+                big = len(self._buf) >= FLUSH_BYTES
+            if big:
+                self._wake.set()
+        self._eof.set()
+        self._wake.set()
+
+    def _flush(self) -> None:
+        with self._lock:
+            data = bytes(self._buf)
+            self._buf.clear()
+            progress, self._progress = self._progress, None
+            tail = None if self._full else bytes(self._tail[-TAIL_BYTES:])
+        if data or progress is not None or tail:
+            if not self.reporter.output(data, progress, tail) and self._full:
+                # The coordinator's log for this attempt is full: from now on send only the tail.
+                with self._lock:
+                    self._full = False
+                    self._buf.clear()
+
+    def _watch(self) -> None:
+        child = self.child
+        assert child is not None
+        started = self.clock()
+        exited_at: float | None = None
+        last_flush = started
+        while not self._eof.is_set():
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            now = self.clock()
+            if now - last_flush >= FLUSH_SECONDS or len(self._buf) >= FLUSH_BYTES:
+                self._flush()
+                last_flush = now
+            if self.timeout and not self._killed and now - started > self.timeout:
+                self.kill("the frame ran longer than the job's frame timeout of %gs and was killed" % self.timeout)
+            if exited_at is None and child.poll() is not None:
+                exited_at = now
+            if exited_at is not None and now - exited_at > EXIT_GRACE:
+                # The renderer exited but left processes holding its output open: they are part of the frame.
+                child.kill_tree()
+                break

@@ -1,0 +1,129 @@
+"""The render slots of a standalone node: an in-process worker that takes frames straight from the coordinator.
+
+It goes through the same lease/started/output/finished calls as a remote worker, minus HTTP, so both paths share
+the scheduling and the stale-attempt rules. A free slot waits on the coordinator's work signal, which is why a queued
+frame starts within milliseconds of a slot freeing up rather than on a poll tick.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from farm_node.coordinator import Coordinator
+from farm_node.errors import StaleAttempt
+from farm_node.frame_run import FrameRun
+from farm_node.runner import ExeMap
+
+log = logging.getLogger("farm_node")
+
+
+class _DirectReporter:
+    def __init__(self, coordinator: Coordinator, attempt: int) -> None:
+        self.coordinator = coordinator
+        self.attempt = attempt
+
+    def started(self, pid: int) -> bool:
+        try:
+            self.coordinator.started(self.attempt, pid)
+            return True
+        except StaleAttempt:
+            return False
+
+    def output(self, data: bytes, progress: float | None, tail: bytes | None) -> bool:
+        try:
+            return self.coordinator.output(self.attempt, data, progress, tail)
+        except StaleAttempt:
+            return True
+
+    def finished(self, exit_code: int | None, error: str | None) -> None:
+        try:
+            self.coordinator.finished(self.attempt, exit_code, error)
+        except StaleAttempt:
+            pass
+
+
+class LocalWorker:
+    def __init__(self, coordinator: Coordinator, exe_map: ExeMap, slots: int, host: str,
+                 cwd: str | None = None) -> None:
+        self.coordinator = coordinator
+        # Frames run in a folder of the node's, so a relative scene or image path never lands in the node's cwd.
+        self.cwd = cwd
+        self.exe_map = exe_map
+        self.slots = slots
+        self.host = host
+        self._runs: dict[int, FrameRun] = {}
+        self._runs_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        coordinator.on_kill(self._on_kill)
+
+    def start(self) -> None:
+        if self.slots <= 0:
+            return
+        self.coordinator.register_host(self.host, self.slots, local=True, info=_host_info())
+        for i in range(self.slots):
+            t = threading.Thread(target=self._slot, name="slot-%d" % i, daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _slot(self) -> None:
+        coordinator = self.coordinator
+        while not self._stopping.is_set():
+            gen = coordinator.work_generation
+            try:
+                leased = coordinator.lease(self.host, 1)
+            except Exception:  # a slot must outlive one bad lease; the store keeps the truth
+                log.exception("lease failed on %s", self.host)
+                leased = []
+            if not leased:
+                coordinator.wait_for_work(gen, 1.0)
+                continue
+            self._run(leased[0])
+
+    def _run(self, a: dict) -> None:
+        run = FrameRun(a["argv"], self.exe_map, _DirectReporter(self.coordinator, a["attempt"]),
+                       timeout=a.get("timeout"), frames=a.get("frames") or 1, cwd=self.cwd)
+        with self._runs_lock:
+            self._runs[a["attempt"]] = run
+        try:
+            if self._stopping.is_set():
+                return
+            run.run()
+        except Exception:
+            log.exception("frame attempt %s failed in the node itself", a["attempt"])
+            _DirectReporter(self.coordinator, a["attempt"]).finished(None, "the node failed to run the frame")
+        finally:
+            with self._runs_lock:
+                self._runs.pop(a["attempt"], None)
+
+    def _on_kill(self, host: str, attempt: int) -> None:
+        if host != self.host:
+            return
+        with self._runs_lock:
+            run = self._runs.get(attempt)
+        if run is not None:
+            run.kill("killed: the frame was cancelled, retried or deleted")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Start nothing new, put the running frames back in the queue, kill their processes."""
+        self._stopping.set()
+        with self._runs_lock:
+            runs = dict(self._runs)
+        self.coordinator.interrupted(runs, "the node was stopped while this frame was rendering")
+        for run in runs.values():
+            run.kill("the node was stopped")
+        self.coordinator.wake_workers()
+        for t in self._threads:
+            t.join(timeout)
+
+
+def _host_info() -> dict:
+    import os
+    import platform
+    info = {"os": platform.system(), "os_release": platform.release(), "cpus": os.cpu_count()}
+    try:
+        import psutil
+        info["memory"] = psutil.virtual_memory().total
+    except Exception:  # psutil is optional on odd platforms: the host still renders
+        info["memory"] = None
+    return info

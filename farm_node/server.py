@@ -1,0 +1,128 @@
+"""`farm-node serve`: put a store, a coordinator, the local slots and the HTTP API together and run them."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import socket
+import sys
+import tempfile
+from contextlib import asynccontextmanager
+from typing import Any, Callable
+
+from farm_node.config import Config
+
+log = logging.getLogger("farm_node")
+
+
+def load_or_create_token(data_dir: str) -> tuple[str, str, bool]:
+    """The node's token from DATA_DIR/token, made on first use and readable by its owner only."""
+    path = os.path.join(data_dir, "token")
+    try:
+        with open(path, encoding="utf-8") as f:
+            token = f.read().strip()
+        if token:
+            return token, path, False
+    except FileNotFoundError:
+        pass
+    token = secrets.token_urlsafe(32)
+    # O_EXCL: two nodes started at once on one folder must not each write their own token.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return load_or_create_token(data_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token + "\n")
+    if sys.platform != "win32":
+        os.chmod(path, 0o600)
+    # On Windows the user data folder is already private to its owner; no POSIX modes to set.
+    return token, path, True
+
+
+def write_json_atomic(path: str, data: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    if sys.platform != "win32":
+        # Windows' SO_REUSEADDR lets a second process steal the port; elsewhere it only skips TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock
+
+
+def serve(cfg: Config, announce: Callable[[str], None] = print, extra_startup: Any = None) -> int:
+    import asyncio
+
+    import uvicorn
+
+    from farm_node.api import create_app
+    from farm_node.coordinator import Coordinator
+    from farm_node.local_worker import LocalWorker
+    from farm_node.runner import ExeMap
+    from farm_node.store import Store
+
+    data_dir = cfg.resolved_data_dir()
+    os.makedirs(data_dir, exist_ok=True)
+    name = cfg.resolved_name()
+    if cfg.token:
+        token, token_note = cfg.token, "the token given with --token / FARM_TOKEN"
+    else:
+        token, path, made = load_or_create_token(data_dir)
+        token_note = "%s token kept in %s (owner-only)" % ("a new" if made else "the", path)
+    store = Store(os.path.join(data_dir, "farm.sqlite"))
+    coordinator = Coordinator(store, data_dir, name, max_log_bytes=cfg.max_log_bytes, heartbeat=cfg.heartbeat,
+                              lost_after=cfg.lost_after, block_after=cfg.block_after)
+    recovered = coordinator.recover()
+    exe_map = ExeMap.from_flags(cfg.exe)
+    work_dir = os.path.join(data_dir, "work")
+    os.makedirs(work_dir, exist_ok=True)
+    local = LocalWorker(coordinator, exe_map, cfg.slots, name, cwd=work_dir)
+    sock = bind(cfg.host, cfg.port)
+    port = sock.getsockname()[1]
+    shown_host = "[%s]" % cfg.host if ":" in cfg.host else cfg.host
+    url = "http://%s:%d" % (shown_host, port)
+    background: list[asyncio.Task] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Any):
+        app.state.changes.bind()
+        local.start()
+        if extra_startup is not None:
+            background.extend(extra_startup(app, coordinator, data_dir, cfg))
+        write_json_atomic(os.path.join(data_dir, "node.json"),
+                          {"url": url, "port": port, "pid": os.getpid(), "name": name})
+        announce("PyFarm node %r listening on %s (data in %s)" % (name, url, data_dir))
+        announce("  renders %d frame(s) at once; programs: %s" % (
+            cfg.slots, ", ".join("%s=%s" % kv for kv in sorted(exe_map.mapping.items())) or "none"))
+        announce("  auth: %s; clients send 'Authorization: Bearer <token>', e.g."
+                 " FARM_TOKEN=$(cat %s) farm-node backup queue.xml" % (token_note, os.path.join(data_dir, "token")))
+        if recovered:
+            announce("  %d frame(s) that were rendering when the node stopped are queued again" % recovered)
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+            coordinator.shutdown()
+            local.stop()
+
+    app = create_app(coordinator, token, name, lifespan=lifespan)
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="on",
+                            access_log=False)
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        store.close()
+    return 0

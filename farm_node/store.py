@@ -1,0 +1,521 @@
+"""The node's SQLite store: the only module that speaks SQL.
+
+One file under the data folder, in WAL mode: a committed change survives a SIGKILL of the node. Every change bumps one
+revision counter and stamps the rows it touched with it, which is what the changes feed reads. One connection, one
+lock: the coordinator is the single writer, and SQLite serialises writers anyway.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
+
+from farm_node import scheduler
+from farm_node.errors import Conflict, NotFound
+from farm_node.jobspec import JobSpec
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    priority INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    frame_timeout REAL,
+    paused INTEGER NOT NULL DEFAULT 0,
+    submitted REAL NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',
+    rev INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subjobs (
+    id INTEGER PRIMARY KEY,
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (job_id, name)
+);
+CREATE TABLE IF NOT EXISTS frames (
+    id INTEGER PRIMARY KEY,
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    subjob_id INTEGER NOT NULL REFERENCES subjobs(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    host TEXT,
+    pid INTEGER,
+    command TEXT NOT NULL,
+    argv TEXT NOT NULL,
+    stdout TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER,
+    progress REAL NOT NULL DEFAULT 0,
+    started REAL,
+    finished REAL,
+    error TEXT,
+    extra TEXT NOT NULL DEFAULT '{}',
+    attempt_id INTEGER,
+    rev INTEGER NOT NULL,
+    UNIQUE (subjob_id, number)
+);
+CREATE INDEX IF NOT EXISTS frames_next ON frames (job_id, status, number, subjob_id);
+CREATE INDEX IF NOT EXISTS frames_rev ON frames (rev);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY,
+    frame_id INTEGER NOT NULL REFERENCES frames(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER,
+    started REAL,
+    finished REAL,
+    exit_code INTEGER,
+    outcome TEXT NOT NULL DEFAULT 'running',
+    error TEXT,
+    log_path TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_frame ON attempts (frame_id);
+CREATE INDEX IF NOT EXISTS attempts_running ON attempts (outcome, host);
+CREATE TABLE IF NOT EXISTS tombstones (name TEXT NOT NULL, rev INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blocklist (job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                                      host TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,
+                                      blocked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, host));
+"""
+
+_FRAME_COLS = ("id, job_id, subjob_id, number, status, host, pid, command, argv, stdout, attempts, exit_code, progress,"
+               " started, finished, error, extra, attempt_id")
+# Keys of a frame dictionary that come straight from columns (CONTRACT section 1, docs/DESIGN.md).
+_FRAME_FIELDS = ("status", "host", "pid", "command", "stdout", "argv", "attempts", "exit_code", "progress", "started",
+                 "finished", "error")
+# How many tombstones (deleted job names) the changes feed keeps; a client further behind is told to reload.
+_TOMBSTONES_KEPT = 5000
+# A changes answer with more frames than this is sent as a reload: the whole queue is cheaper to apply.
+_CHANGES_LIMIT = 50000
+
+
+def frame_dict(row: sqlite3.Row | tuple) -> dict[str, Any]:
+    (_id, _job, _sub, _num, status, host, pid, command, argv, stdout, attempts, exit_code, progress, started,
+     finished, error, extra, _att) = row
+    d = {"status": status, "host": host, "pid": pid, "command": command, "stdout": stdout,
+         "argv": json.loads(argv), "attempts": attempts, "exit_code": exit_code, "progress": progress,
+         "started": started, "finished": finished, "error": error}
+    if extra != "{}":
+        for k, v in json.loads(extra).items():
+            d.setdefault(k, v)
+    return d
+
+
+class Txn:
+    """One write transaction; ``rev`` is the revision its changes are stamped with."""
+
+    def __init__(self, store: "Store", rev: int) -> None:
+        self.store = store
+        self.rev = rev
+        self.db = store._db
+        self.jobs_touched: set[int] = set()
+
+
+class Store:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode keeps every committed transaction through a crash of the process (not of the OS).
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[int], None]] = []
+        self._counts: dict[int, dict[int, dict[str, int]]] = {}
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+            self.revision = int(self._meta("revision", 0))
+            self.floor = int(self._meta("floor", 0))
+            if self._meta("schema", None) is None:
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _meta(self, key: str, default: Any) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return default if row is None else row[0]
+
+    def on_change(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(revision)`` after every committed change (from the committing thread)."""
+        self._listeners.append(listener)
+
+    @contextmanager
+    def write(self) -> Iterator[Txn]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            txn = Txn(self, self.revision + 1)
+            try:
+                yield txn
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('revision', ?)", (txn.rev,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                for job_id in txn.jobs_touched:
+                    self._counts.pop(job_id, None)
+                raise
+            self.revision = txn.rev
+            for job_id in txn.jobs_touched:
+                self._counts.pop(job_id, None)
+        for listener in self._listeners:
+            listener(txn.rev)
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._db
+
+    # -- jobs ---------------------------------------------------------------------------------------------------
+    def insert_jobs(self, txn: Txn, specs: Iterable[JobSpec], now: float) -> list[str]:
+        db = txn.db
+        names = []
+        for spec in specs:
+            if db.execute("SELECT 1 FROM jobs WHERE name=?", (spec.name,)).fetchone():
+                raise Conflict("a job named %r is already on the farm" % spec.name)
+            cur = db.execute("INSERT INTO jobs (name, priority, max_attempts, frame_timeout, paused, submitted, extra,"
+                             " rev) VALUES (?,?,?,?,0,?,?,?)",
+                             (spec.name, spec.priority, spec.max_attempts, spec.frame_timeout, now,
+                              json.dumps(spec.extra), txn.rev))
+            job_id = cur.lastrowid
+            for sub in spec.subjobs:
+                sid = db.execute("INSERT INTO subjobs (job_id, name, extra) VALUES (?,?,?)",
+                                 (job_id, sub.name, json.dumps(sub.extra))).lastrowid
+                db.executemany(
+                    "INSERT INTO frames (job_id, subjob_id, number, status, command, argv, extra, rev)"
+                    " VALUES (?,?,?,'Queued',?,?,?,?)",
+                    [(job_id, sid, f.number, f.command, json.dumps(f.argv),
+                      json.dumps(f.extra) if f.extra else "{}", txn.rev) for f in sub.frames])
+            txn.jobs_touched.add(job_id)
+            names.append(spec.name)
+        return names
+
+    def insert_restored(self, txn: Txn, name: str, job: dict[str, Any], subjobs: Iterable[tuple[str, dict]],
+                        now: float) -> None:
+        """Insert one job read back from an XML backup, keeping each frame's recorded state.
+
+        ``subjobs`` yields ``(name, subjob)`` whose ``frames`` yields ``(number, frame)``; frames that were rendering
+        come back queued (their process is gone), with the attempt the interruption took given back.
+        """
+        db = txn.db
+        extra = {k: v for k, v in job.items() if k not in ("status", "frames", "subjobs", "priority", "max_attempts",
+                                                             "frame_timeout", "paused", "submitted")}
+        job_id = db.execute("INSERT INTO jobs (name, priority, max_attempts, frame_timeout, paused, submitted, extra,"
+                            " rev) VALUES (?,?,?,?,?,?,?,?)",
+                            (name, job.get("priority", 50), job.get("max_attempts", 3), job.get("frame_timeout"),
+                             1 if job.get("paused") else 0, job.get("submitted") or now, json.dumps(extra),
+                             txn.rev)).lastrowid
+        for sname, sub in subjobs:
+            sextra = {k: v for k, v in sub.items() if k not in ("status", "complete", "total", "failed", "frames")}
+            sid = db.execute("INSERT INTO subjobs (job_id, name, extra) VALUES (?,?,?)",
+                             (job_id, sname, json.dumps(sextra))).lastrowid
+            rows = []
+            for number, f in sub.get("frames", ()):
+                status = f.get("status") or scheduler.QUEUED
+                attempts = int(f.get("attempts") or 0)
+                if status == scheduler.RENDERING:
+                    status, attempts = scheduler.QUEUED, max(0, attempts - 1)
+                fextra = {k: v for k, v in f.items() if k not in _FRAME_FIELDS}
+                rows.append((job_id, sid, int(number), status, f.get("host"), f.get("pid"), f.get("command") or "",
+                             json.dumps(f.get("argv") or []), f.get("stdout") or "", attempts, f.get("exit_code"),
+                             f.get("progress") or 0, f.get("started"), f.get("finished"), f.get("error"),
+                             json.dumps(fextra) if fextra else "{}", txn.rev))
+                if len(rows) >= 5000:
+                    self._insert_frame_rows(db, rows)
+                    rows = []
+            self._insert_frame_rows(db, rows)
+        txn.jobs_touched.add(job_id)
+
+    @staticmethod
+    def _insert_frame_rows(db: sqlite3.Connection, rows: list) -> None:
+        if rows:
+            db.executemany("INSERT INTO frames (job_id, subjob_id, number, status, host, pid, command, argv, stdout,"
+                           " attempts, exit_code, progress, started, finished, error, extra, rev)"
+                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def job_row(self, name: str) -> sqlite3.Row:
+        with self.read() as db:
+            db.row_factory = sqlite3.Row
+            try:
+                row = db.execute("SELECT * FROM jobs WHERE name=?", (name,)).fetchone()
+            finally:
+                db.row_factory = None
+        if row is None:
+            raise NotFound("no job named %r on this farm" % name)
+        return row
+
+    def job_names(self) -> list[str]:
+        with self.read() as db:
+            return [r[0] for r in db.execute("SELECT name FROM jobs ORDER BY id")]
+
+    def set_paused(self, txn: Txn, job_id: int, paused: bool) -> None:
+        txn.db.execute("UPDATE jobs SET paused=?, rev=? WHERE id=?", (1 if paused else 0, txn.rev, job_id))
+        txn.jobs_touched.add(job_id)
+
+    def delete_job(self, txn: Txn, job_id: int, name: str) -> None:
+        txn.db.execute("DELETE FROM jobs WHERE id=?", (job_id,))
+        txn.db.execute("INSERT INTO tombstones VALUES (?, ?)", (name, txn.rev))
+        txn.jobs_touched.add(job_id)
+        count = txn.db.execute("SELECT COUNT(*) FROM tombstones").fetchone()[0]
+        if count > _TOMBSTONES_KEPT:
+            cut = txn.db.execute("SELECT rev FROM tombstones ORDER BY rev DESC LIMIT 1 OFFSET ?",
+                                 (_TOMBSTONES_KEPT,)).fetchone()[0]
+            txn.db.execute("DELETE FROM tombstones WHERE rev<=?", (cut,))
+            txn.db.execute("INSERT OR REPLACE INTO meta VALUES ('floor', ?)", (cut,))
+            self.floor = cut
+
+    # -- frames -------------------------------------------------------------------------------------------------
+    def frames_where(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self.read() as db:
+            return db.execute("SELECT %s FROM frames WHERE %s" % (_FRAME_COLS, sql), args).fetchall()
+
+    def frame_row(self, job_id: int, subjob: str, number: int) -> tuple:
+        with self.read() as db:
+            row = db.execute("SELECT %s FROM frames WHERE job_id=? AND number=? AND subjob_id="
+                             "(SELECT id FROM subjobs WHERE job_id=? AND name=?)"
+                             % _FRAME_COLS,
+                             (job_id, number, job_id, subjob)).fetchone()
+        if row is None:
+            raise NotFound("no frame %s of subjob %r in this job" % (number, subjob))
+        return row
+
+    def update_frames(self, txn: Txn, job_id: int, frame_ids: Iterable[int], **fields: Any) -> int:
+        """Set ``fields`` on the frames and stamp them with this revision."""
+        ids = list(frame_ids)
+        if not ids:
+            return 0
+        cols = ", ".join("%s=?" % k for k in fields)
+        values = [json.dumps(v) if k == "argv" else v for k, v in fields.items()]
+        n = 0
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            n += txn.db.execute("UPDATE frames SET %s, rev=? WHERE id IN (%s)" % (cols, ",".join("?" * len(chunk))),
+                                (*values, txn.rev, *chunk)).rowcount
+        txn.jobs_touched.add(job_id)
+        return n
+
+    def queued_frames(self, job_id: int, limit: int) -> list[tuple]:
+        with self.read() as db:
+            return db.execute("SELECT %s FROM frames WHERE job_id=? AND status='Queued' ORDER BY number, subjob_id"
+                              " LIMIT ?" % _FRAME_COLS, (job_id, limit)).fetchall()
+
+    def runnable_jobs(self) -> list[dict[str, Any]]:
+        """Unpaused jobs that have queued frames, with what the scheduler orders them by."""
+        with self.read() as db:
+            rows = db.execute("SELECT id, name, priority, frame_timeout, max_attempts FROM jobs j WHERE paused=0 AND"
+                              " EXISTS (SELECT 1 FROM frames f WHERE f.job_id=j.id AND f.status='Queued')").fetchall()
+        return [{"id": r[0], "name": r[1], "priority": r[2], "frame_timeout": r[3], "max_attempts": r[4]}
+                for r in rows]
+
+    # -- attempts -----------------------------------------------------------------------------------------------
+    def new_attempt(self, txn: Txn, frame_id: int, number: int, host: str, now: float, log_path: str) -> int:
+        return txn.db.execute("INSERT INTO attempts (frame_id, number, host, started, log_path) VALUES (?,?,?,?,?)",
+                              (frame_id, number, host, now, log_path)).lastrowid
+
+    def attempt(self, attempt_id: int) -> dict[str, Any] | None:
+        with self.read() as db:
+            row = db.execute("SELECT a.id, a.frame_id, a.number, a.host, a.pid, a.outcome, a.log_path, f.attempt_id,"
+                             " f.job_id, f.status, f.attempts, j.max_attempts, a.started FROM attempts a"
+                             " JOIN frames f ON f.id=a.frame_id JOIN jobs j ON j.id=f.job_id WHERE a.id=?",
+                             (attempt_id,)).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "frame_id", "number", "host", "pid", "outcome", "log_path", "current", "job_id",
+                "frame_status", "attempts", "max_attempts", "started")
+        return dict(zip(keys, row))
+
+    def update_attempt(self, txn: Txn, attempt_id: int, **fields: Any) -> None:
+        cols = ", ".join("%s=?" % k for k in fields)
+        txn.db.execute("UPDATE attempts SET %s WHERE id=?" % cols, (*fields.values(), attempt_id))
+
+    def running_attempts(self, host: str | None = None) -> list[dict[str, Any]]:
+        sql = ("SELECT a.id, a.frame_id, a.host, a.pid, a.started, f.job_id, a.log_path FROM attempts a"
+               " JOIN frames f ON f.id=a.frame_id AND f.attempt_id=a.id WHERE a.outcome='running'")
+        args: tuple = ()
+        if host is not None:
+            sql += " AND a.host=?"
+            args = (host,)
+        with self.read() as db:
+            rows = db.execute(sql, args).fetchall()
+        keys = ("id", "frame_id", "host", "pid", "started", "job_id", "log_path")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def attempt_logs(self, frame_id: int) -> list[tuple[int, str]]:
+        with self.read() as db:
+            return db.execute("SELECT number, log_path FROM attempts WHERE frame_id=? ORDER BY number",
+                              (frame_id,)).fetchall()
+
+    def job_log_paths(self, job_id: int) -> list[str]:
+        with self.read() as db:
+            return [r[0] for r in db.execute("SELECT a.log_path FROM attempts a JOIN frames f ON f.id=a.frame_id"
+                                             " WHERE f.job_id=?", (job_id,))]
+
+    # -- blocklist ----------------------------------------------------------------------------------------------
+    def count_failure(self, txn: Txn, job_id: int, host: str, limit: int) -> bool:
+        """Count a failed frame of ``job_id`` on ``host``; True when the host just got blocklisted for the job."""
+        db = txn.db
+        db.execute("INSERT INTO blocklist (job_id, host, failures) VALUES (?,?,1) ON CONFLICT(job_id, host)"
+                   " DO UPDATE SET failures=failures+1", (job_id, host))
+        failures, blocked = db.execute("SELECT failures, blocked FROM blocklist WHERE job_id=? AND host=?",
+                                       (job_id, host)).fetchone()
+        if limit and failures >= limit and not blocked:
+            db.execute("UPDATE blocklist SET blocked=1 WHERE job_id=? AND host=?", (job_id, host))
+            db.execute("UPDATE jobs SET rev=? WHERE id=?", (txn.rev, job_id))
+            txn.jobs_touched.add(job_id)
+            return True
+        return False
+
+    def blocked_jobs(self, host: str) -> set[int]:
+        with self.read() as db:
+            return {r[0] for r in db.execute("SELECT job_id FROM blocklist WHERE host=? AND blocked=1", (host,))}
+
+    def blocklist(self, job_id: int | None = None) -> list[tuple[str, str]]:
+        sql = "SELECT j.name, b.host FROM blocklist b JOIN jobs j ON j.id=b.job_id WHERE b.blocked=1"
+        args: tuple = ()
+        if job_id is not None:
+            sql += " AND b.job_id=?"
+            args = (job_id,)
+        with self.read() as db:
+            return db.execute(sql, args).fetchall()
+
+    def clear_blocklist(self, txn: Txn, job_id: int, host: str | None = None) -> None:
+        if host is None:
+            txn.db.execute("DELETE FROM blocklist WHERE job_id=?", (job_id,))
+        else:
+            txn.db.execute("DELETE FROM blocklist WHERE job_id=? AND host=?", (job_id, host))
+        txn.db.execute("UPDATE jobs SET rev=? WHERE id=?", (txn.rev, job_id))
+        txn.jobs_touched.add(job_id)
+
+    # -- reading jobs back as job dictionaries -----------------------------------------------------------------
+    def counts(self, job_id: int) -> dict[int, dict[str, int]]:
+        """Per subjob id, how many frames are in each status (cached until a write touches the job)."""
+        with self.read() as db:
+            cached = self._counts.get(job_id)
+            if cached is not None:
+                return cached
+            per: dict[int, dict[str, int]] = {}
+            for sid in db.execute("SELECT id FROM subjobs WHERE job_id=?", (job_id,)):
+                per[sid[0]] = {}
+            for sid, status, n in db.execute("SELECT subjob_id, status, COUNT(*) FROM frames WHERE job_id=?"
+                                             " GROUP BY subjob_id, status", (job_id,)):
+                per.setdefault(sid, {})[status] = n
+            self._counts[job_id] = per
+            return per
+
+    def _job_head(self, db: sqlite3.Connection, row: tuple) -> tuple[dict[str, Any], dict[int, tuple]]:
+        job_id, name, priority, max_attempts, frame_timeout, paused, submitted, extra = row[:8]
+        per = self.counts(job_id)
+        total: dict[str, int] = {}
+        for c in per.values():
+            for k, v in c.items():
+                total[k] = total.get(k, 0) + v
+        job = {"status": scheduler.derive_status(total, bool(paused)), "frames": scheduler.summary(total),
+               "subjobs": {}, "priority": priority, "max_attempts": max_attempts, "paused": bool(paused),
+               "submitted": submitted, "frame_timeout": frame_timeout}
+        blocked = [h for _, h in self.blocklist(job_id)]
+        if blocked:
+            job["blocklist"] = blocked
+        for k, v in json.loads(extra).items():
+            job.setdefault(k, v)
+        subs: dict[int, tuple] = {}
+        for sid, sname, sextra in db.execute("SELECT id, name, extra FROM subjobs WHERE job_id=? ORDER BY id",
+                                             (job_id,)):
+            c = per.get(sid, {})
+            s = scheduler.summary(c)
+            sub = {"status": scheduler.derive_status(c, bool(paused)), "complete": s["complete"],
+                   "total": s["total"], "failed": s["failed"], "frames": {}}
+            for k, v in json.loads(sextra).items():
+                sub.setdefault(k, v)
+            job["subjobs"][sname] = sub
+            subs[sid] = (sname, sub)
+        return job, subs
+
+    _JOB_HEAD_SQL = "SELECT id, name, priority, max_attempts, frame_timeout, paused, submitted, extra FROM jobs"
+
+    def job_dict(self, name: str) -> dict[str, Any]:
+        with self.read() as db:
+            row = db.execute(self._JOB_HEAD_SQL + " WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise NotFound("no job named %r on this farm" % name)
+            return self._full_job(db, row)
+
+    def _full_job(self, db: sqlite3.Connection, row: tuple) -> dict[str, Any]:
+        job, subs = self._job_head(db, row)
+        for frow in db.execute("SELECT %s FROM frames WHERE job_id=? ORDER BY subjob_id, number" % _FRAME_COLS,
+                               (row[0],)):
+            subs[frow[2]][1]["frames"][str(frow[3])] = frame_dict(frow)
+        return job
+
+    def queue_dict(self) -> dict[str, Any]:
+        with self.read() as db:
+            return {row[1]: self._full_job(db, row) for row in db.execute(self._JOB_HEAD_SQL + " ORDER BY id")
+                    .fetchall()}
+
+    def iter_jobs_for_export(self, name: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Jobs with their frames read in batches, for an XML backup that must not hold the whole queue."""
+        with self.read() as db:
+            heads = db.execute(self._JOB_HEAD_SQL + (" WHERE name=?" if name else "") + " ORDER BY id",
+                               (name,) if name else ()).fetchall()
+        for row in heads:
+            with self.read() as db:
+                job, subs = self._job_head(db, row)
+            out_subs = []
+            for sid, (sname, sub) in subs.items():
+                sub = dict(sub)
+                sub["frames"] = self._iter_frames(sid)
+                out_subs.append((sname, sub))
+            job["subjobs"] = out_subs
+            yield row[1], job
+
+    def _iter_frames(self, subjob_id: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        last = None
+        while True:
+            with self.read() as db:
+                if last is None:
+                    rows = db.execute("SELECT %s FROM frames WHERE subjob_id=? ORDER BY number LIMIT 2000"
+                                      % _FRAME_COLS, (subjob_id,)).fetchall()
+                else:
+                    rows = db.execute("SELECT %s FROM frames WHERE subjob_id=? AND number>? ORDER BY number"
+                                      " LIMIT 2000" % _FRAME_COLS, (subjob_id, last)).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield r[3], frame_dict(r)
+            last = rows[-1][3]
+
+    def changes(self, since: int) -> dict[str, Any]:
+        """What changed after revision ``since``, in the job dictionary's shape (docs/DESIGN.md)."""
+        with self.read() as db:
+            revision = self.revision
+            if since >= revision:
+                return {"revision": revision, "reload": False, "jobs": {}, "deleted": []}
+            if since <= 0 or since < self.floor:
+                return {"revision": revision, "reload": True, "jobs": self.queue_dict(), "deleted": []}
+            changed = db.execute("SELECT COUNT(*) FROM frames WHERE rev>?", (since,)).fetchone()[0]
+            if changed > _CHANGES_LIMIT:
+                return {"revision": revision, "reload": True, "jobs": self.queue_dict(), "deleted": []}
+            deleted = [r[0] for r in db.execute("SELECT name FROM tombstones WHERE rev>? ORDER BY rev", (since,))]
+            job_ids = {r[0] for r in db.execute("SELECT id FROM jobs WHERE rev>?", (since,))}
+            frames = db.execute("SELECT %s FROM frames WHERE rev>? ORDER BY job_id, subjob_id, number"
+                                % _FRAME_COLS, (since,)).fetchall()
+            job_ids.update(f[1] for f in frames)
+            jobs: dict[str, Any] = {}
+            heads: dict[int, tuple[dict, dict]] = {}
+            for job_id in sorted(job_ids):
+                row = db.execute(self._JOB_HEAD_SQL + " WHERE id=?", (job_id,)).fetchone()
+                if row is None:
+                    continue
+                job, subs = self._job_head(db, row)
+                jobs[row[1]] = job
+                heads[job_id] = (job, subs)
+            for f in frames:
+                head = heads.get(f[1])
+                if head:
+                    head[1][f[2]][1]["frames"][str(f[3])] = frame_dict(f)
+            return {"revision": revision, "reload": False, "jobs": jobs, "deleted": deleted}
