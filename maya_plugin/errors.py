@@ -69,3 +69,11 @@ class SceneError(SubmitError):
     def __init__(self, message: str, detail: Any = None) -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class PreflightFailed(SubmitError):
+    """Pre-flight checks found errors that block the submission; ``checks`` holds every finding (errors first)."""
+
+    def __init__(self, message: str, checks: Any = None) -> None:
+        super().__init__(message)
+        self.checks = list(checks or [])
