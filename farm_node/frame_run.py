@@ -30,10 +30,11 @@ class Reporter(Protocol):
 
 def _progress_parser(argv: list[str], frames: int) -> Any:
     try:
-        from farm_node.progress import ProgressParser, renderer_from_argv
+        from farm_node.progress import ProgressParser, frames_from_argv, renderer_from_argv
     except ImportError:  # pragma: no cover - the parser module is part of the package
         return None
-    return ProgressParser(renderer_from_argv(argv), frames=frames)
+    # The command's own -s/-e/-b say how many frames it renders; the chunk size is the fallback.
+    return ProgressParser(renderer_from_argv(argv), frames=frames_from_argv(argv) or frames)
 
 
 class FrameRun:

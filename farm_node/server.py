@@ -8,7 +8,7 @@ import secrets
 import socket
 import sys
 import tempfile
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Callable
 
 from farm_node.config import Config
@@ -59,6 +59,29 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(False)
     return sock
+
+
+def _server_class() -> Any:
+    import signal
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Any:
+            # uvicorn re-raises the signal once its graceful shutdown is over, so a clean stop would exit by
+            # SIGTERM; a node that stopped cleanly exits 0.
+            signals = [signal.SIGINT, signal.SIGTERM]
+            if sys.platform == "win32":
+                signals.append(signal.SIGBREAK)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 def serve(cfg: Config, announce: Callable[[str], None] = print, extra_startup: Any = None) -> int:
@@ -120,7 +143,7 @@ def serve(cfg: Config, announce: Callable[[str], None] = print, extra_startup: A
     app = create_app(coordinator, token, name, lifespan=lifespan)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="on",
                             access_log=False)
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     try:
         server.run(sockets=[sock])
     finally:

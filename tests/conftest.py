@@ -1,0 +1,166 @@
+"""Fixtures shared by every test: a real farm node on 127.0.0.1, started as its own process.
+
+The node runs on the node's Python (3.10+) even when the tests run on Maya 2022's Python 3.7, so this file imports
+nothing from farm_node. ``PYFARM_NODE_PYTHON`` names that interpreter; by default it is this one when it can run the
+node, else the repository's ``.venv``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from typing import Dict, List, Optional
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+STANDIN = os.path.join(ROOT, "farm_node", "standin_render.py")
+
+
+def node_python() -> str:
+    explicit = os.environ.get("PYFARM_NODE_PYTHON")
+    if explicit:
+        return explicit
+    if sys.version_info >= (3, 10):
+        try:
+            import fastapi  # noqa: F401
+            import uvicorn  # noqa: F401
+            return sys.executable
+        except ImportError:
+            pass
+    for candidate in (os.path.join(ROOT, ".venv", "bin", "python"), os.path.join(ROOT, ".venv", "Scripts",
+                                                                                 "python.exe")):
+        if os.path.exists(candidate):
+            return candidate
+    pytest.skip("no Python that can run the farm node: set PYFARM_NODE_PYTHON")
+    return ""
+
+
+class NodeProcess(object):
+    """A `farm-node serve` (or `worker`) child process with its data folder; restartable on the same port."""
+
+    def __init__(self, data_dir: str, token: str = "test-token", slots: int = 1, args: Optional[List[str]] = None,
+                 env: Optional[Dict[str, str]] = None, command: str = "serve") -> None:
+        self.data_dir = data_dir
+        self.token = token
+        self.slots = slots
+        self.args = list(args or [])
+        self.env = dict(env or {})
+        self.command = command
+        self.port = 0
+        self.url = ""
+        self.proc = None  # type: Optional[subprocess.Popen]
+        self.output_path = os.path.join(data_dir, "node-output.txt")
+
+    def start(self, timeout: float = 30.0) -> "NodeProcess":
+        os.makedirs(self.data_dir, exist_ok=True)
+        info = os.path.join(self.data_dir, "node.json")
+        if os.path.exists(info):
+            os.remove(info)
+        cmd = [node_python(), "-m", "farm_node", self.command, "--port", str(self.port), "--data-dir",
+               self.data_dir, "--token", self.token, "--slots", str(self.slots), "--exe", "render=" + STANDIN]
+        cmd += self.args
+        env = dict(os.environ)
+        env.setdefault("PYFARM_STANDIN_SECONDS", "0.05")
+        env.update(self.env)
+        env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        out = open(self.output_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir)
+        out.close()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("the node exited with %s:\n%s" % (self.proc.returncode, self.output()))
+            try:
+                with open(info) as f:
+                    data = json.load(f)
+                if data.get("pid") == self.proc.pid:
+                    self.port = data["port"]
+                    self.url = data["url"]
+                    return self
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError("the node did not start in %ss:\n%s" % (timeout, self.output()))
+
+    def output(self) -> str:
+        try:
+            with open(self.output_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def client(self, **kwargs):  # type: ignore[no-untyped-def]
+        from maya_plugin.farm_client import FarmClient
+        return FarmClient(self.url, self.token, **kwargs)
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM (CTRL_BREAK on Windows) and wait: the clean stop."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM if sys.platform != "win32" else signal.CTRL_BREAK_EVENT)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: the node gets no say."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):  # type: ignore
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out after %ss waiting for %s (last: %r)" % (timeout, what, last))
+
+
+@pytest.fixture(scope="session")
+def farm_node_server():
+    """One node for the whole session (2 slots, stand-in renderer). Use unique job names (``unique_name``)."""
+    data_dir = tempfile.mkdtemp(prefix="pyfarm-session-node-")
+    node = NodeProcess(data_dir, slots=2).start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def node_factory(tmp_path):
+    """Start nodes of one's own (to kill, restart, or configure): ``node_factory(slots=1, env={...})``."""
+    nodes = []
+
+    def make(slots: int = 1, args: Optional[List[str]] = None, env: Optional[Dict[str, str]] = None,
+             start: bool = True, name: str = "node") -> NodeProcess:
+        node = NodeProcess(str(tmp_path / ("%s-%d" % (name, len(nodes)))), slots=slots, args=args, env=env)
+        nodes.append(node)
+        return node.start() if start else node
+
+    yield make
+    for node in nodes:
+        node.kill()
+
+
+@pytest.fixture
+def unique_name():
+    def make(prefix: str = "job") -> str:
+        return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+    return make
