@@ -126,13 +126,13 @@ def select_layers(scene: SceneInfo, layers: Union[None, str, Iterable[str]] = No
     names = _names(layers)
     if names is None:
         return list(scene.layers)
-    skipped = dict(scene.skipped)
     chosen = []  # type: List[LayerInfo]
     for name in names:
         layer = scene.layer(name)
         if layer is None:
-            if name in skipped:
-                raise SubmitError("the render layer %r does not render: %s" % (name, skipped[name]))
+            left_out = scene.skipped_layer(name)
+            if left_out is not None:
+                raise SubmitError("the render layer %r does not render: %s" % (name, left_out.reason))
             raise SubmitError("the scene has no render layer %r (layers that render: %s)"
                               % (name, ", ".join(l.name for l in scene.layers) or "none"))
         if layer not in chosen:

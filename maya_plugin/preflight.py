@@ -111,8 +111,8 @@ def run_checks(scene: SceneInfo, frames: Union[None, str, Iterable[int]] = None,
     except SubmitError as exc:
         add(ERROR, "bad_frames", "Frame list: %s." % exc)
 
-    for node, reason in scene.skipped:
-        add(INFO, "layer_left_out", "Render layer %s is left out: %s." % (node, reason))
+    for left_out in scene.skipped:
+        add(INFO, "layer_left_out", "Render layer %s is left out: %s." % (left_out.name, left_out.reason))
 
     chosen = []
     if not scene.layers:

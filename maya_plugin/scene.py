@@ -27,7 +27,7 @@ from typing import Any, List, NamedTuple, Optional, Tuple
 
 from .errors import SceneError
 
-__all__ = ["CameraInfo", "LayerInfo", "SceneInfo", "read_scene", "DEFAULT_CAMERAS", "DEFAULT_LAYER",
+__all__ = ["CameraInfo", "LayerInfo", "SkippedLayer", "SceneInfo", "read_scene", "DEFAULT_CAMERAS", "DEFAULT_LAYER",
            "MASTER_LAYER", "MAYA_CALLS"]
 
 #: The master layer's node, and its name in the UI (DL ``GetRenderLayerDisplayName``).
@@ -99,6 +99,14 @@ class LayerInfo(NamedTuple):
         return [c for c in self.cameras if c.renderable]
 
 
+class SkippedLayer(NamedTuple):
+    """A render layer left out, and why."""
+
+    node: str
+    name: str
+    reason: str
+
+
 class SceneInfo(NamedTuple):
     """The open scene, as the job builder and the pre-flight checks need it."""
 
@@ -111,7 +119,7 @@ class SceneInfo(NamedTuple):
     current_layer: str  # the layer node that was current before reading (and is current again after)
     renderer: str  # the current layer's renderer (what the render globals show the artist)
     layers: Tuple[LayerInfo, ...]  # the layers that render, in ls order
-    skipped: Tuple[Tuple[str, str], ...] = ()  # (layer node, why it is left out)
+    skipped: Tuple[SkippedLayer, ...] = ()  # the layers left out, and why
     mental_ray_loaded: bool = False
 
     @property
@@ -125,6 +133,13 @@ class SceneInfo(NamedTuple):
     def layer(self, name: str) -> Optional[LayerInfo]:
         """The rendering layer named ``name`` (its node or its display name), or None."""
         for layer in self.layers:
+            if name in (layer.node, layer.name):
+                return layer
+        return None
+
+    def skipped_layer(self, name: str) -> Optional[SkippedLayer]:
+        """The left-out layer named ``name`` (its node or its display name), or None."""
+        for layer in self.skipped:
             if name in (layer.node, layer.name):
                 return layer
         return None
@@ -178,7 +193,8 @@ def _read(cmds: Any, mel: Any) -> SceneInfo:
     current_layer = cmds.editRenderLayerGlobals(q=True, currentRenderLayer=True) or DEFAULT_LAYER
     renderer = cmds.getAttr("defaultRenderGlobals.currentRenderer") or ""
 
-    nodes, skipped = _layer_nodes(cmds)
+    nodes, left_out = _layer_nodes(cmds)
+    skipped = [SkippedLayer(node, _display_name(cmds, mel, node)[0], why) for node, why in left_out]
     # The current layer is read first, without a switch (switching is slow in heavy scenes); the result keeps ls order.
     visit = sorted(nodes, key=lambda n: n != current_layer)
     read = {}  # type: dict

@@ -119,11 +119,13 @@ class Scene(object):
         self.connections.append((src, dst))
 
     def _add_cameras(self, cameras: List[Dict[str, Any]]) -> None:
-        given = dict((c["name"], c) for c in cameras)
+        # A startup camera listed at the root (no parent) replaces Maya's; any other camera is added after them.
+        given = dict((c["name"], c) for c in cameras if not c.get("parent"))
         specs = []
         for name, renderable in DEFAULT_CAMERAS:
-            specs.append(given.pop(name, {"name": name, "renderable": renderable}))
-        specs.extend(c for c in cameras if c["name"] in given)
+            specs.append(given.get(name, {"name": name, "renderable": renderable}))
+        startup = set(name for name, _ in DEFAULT_CAMERAS)
+        specs.extend(c for c in cameras if c.get("parent") or c["name"] not in startup)
         for cam in specs:
             name = cam["name"]
             shape = cam.get("shape") or (name.split("|")[-1] + "Shape")
@@ -171,7 +173,7 @@ class Scene(object):
             candidate = "|".join(parts[-n:])
             if len(self.matches(candidate)) == 1:
                 return candidate
-        return full
+        return "|" + full  # only the absolute path is unique
 
     def matches(self, name: str) -> List[Node]:
         if name.startswith("|"):  # an absolute DAG path names exactly one node
