@@ -1,0 +1,158 @@
+"""`farm-node demo`: the original design's Job1 rendered on a throwaway standalone node, watched live.
+
+Maya is not installed here, so `render` is mapped to PyFarm's stand-in for Maya's Render; frame 2 fails once and is
+retried, as frames do on a real farm. The demo ends with the original design's report, produced by its own loop over
+``FarmClient(...).jobs()``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, TextIO
+
+from farm_node import standin_render
+
+JOB = "Job1"
+SUBJOB = "sub1"
+
+
+def seed_job() -> dict[str, Any]:
+    """The original design's Job1: three frames of a mental ray scene."""
+    return {JOB: {"subjobs": {SUBJOB: {"frames": {
+        str(n): {"command": "render -r mr -v 5 -s %d -e %d scene.mb" % (n, n)} for n in (1, 2, 3)}}}}}
+
+
+def _start_node(data_dir: str, token: str, seconds: float) -> subprocess.Popen:
+    env = dict(os.environ)
+    env.update({"PYFARM_STANDIN_SECONDS": str(seconds), "PYFARM_STANDIN_FAIL": "2",
+                "PYFARM_STANDIN_FAIL_ONCE_DIR": os.path.join(data_dir, "fail-once")})
+    os.makedirs(os.path.join(data_dir, "work"), exist_ok=True)
+    os.makedirs(os.path.join(data_dir, "fail-once"), exist_ok=True)
+    # The stand-in renders a test pattern for any scene; an empty file keeps it from warning about a missing one.
+    open(os.path.join(data_dir, "work", "scene.mb"), "ab").close()
+    cmd = [sys.executable, "-m", "farm_node", "serve", "--port", "0", "--data-dir", data_dir, "--token", token,
+           "--slots", "2", "--backup-interval", "0", "--exe", "render=" + standin_render.script_path()]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_url(proc: subprocess.Popen, data_dir: str, timeout: float = 30.0) -> str:
+    info = os.path.join(data_dir, "node.json")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+            raise SystemExit("the demo node did not start:\n" + err)
+        try:
+            with open(info, encoding="utf-8") as f:
+                data = json.load(f)
+            if data.get("pid") == proc.pid:
+                return data["url"]
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    raise SystemExit("the demo node did not start within %ds" % timeout)
+
+
+def _bar(progress: float, width: int = 24) -> str:
+    filled = int(round(width * max(0.0, min(100.0, progress)) / 100.0))
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+def _lines(job: dict[str, Any]) -> list[str]:
+    frames = job["subjobs"][SUBJOB]["frames"]
+    counts = job["frames"]
+    out = ["%s  %-9s  %d/%d complete, %d failed" % (JOB, job["status"], counts["complete"], counts["total"],
+                                                  counts["failed"])]
+    for n in sorted(frames):
+        f = frames[n]
+        note = ""
+        if f.get("error") and f["status"] != "Complete":
+            note = "  (%s)" % f["error"]
+        elif (f.get("attempts") or 0) > 1:
+            note = "  (attempt %d failed; retried)" % (f["attempts"] - 1)
+        out.append("  frame %d  %-9s %s %5.1f%%  host %-10s pid %-7s attempt %d%s" % (
+            n, f["status"], _bar(f.get("progress") or 0), f.get("progress") or 0, f["host"] or "-",
+            f["pid"] or "-", f.get("attempts") or 0, note))
+    return out
+
+
+class _Screen:
+    """Redraws the status block in place on a terminal; prints each new state once elsewhere (CI logs, pipes)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.height = 0
+        self.last: list[str] = []
+
+    def show(self, lines: list[str]) -> None:
+        if lines == self.last:
+            return
+        if self.tty:
+            if self.height:
+                self.out.write("\x1b[%dF" % self.height)
+            for line in lines:
+                self.out.write("\x1b[2K" + line + "\n")
+        else:
+            self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+        self.height = len(lines)
+        self.last = lines
+
+
+def run(data_dir: str | None = None, seconds: float = 1.5, out: TextIO = sys.stdout) -> int:
+    from maya_plugin.farm_client import FarmClient
+
+    temporary = data_dir is None
+    data_dir = os.path.abspath(data_dir or tempfile.mkdtemp(prefix="pyfarm-demo-"))
+    token = secrets.token_urlsafe(16)
+    out.write("PyFarm demo: Maya is not installed here, so `render` runs PyFarm's stand-in for Maya's Render\n"
+              "(it prints a mental-ray-like log and writes a small PNG per frame; frame 2 fails once on purpose).\n")
+    proc = _start_node(data_dir, token, seconds)
+    try:
+        url = _wait_url(proc, data_dir)
+        out.write("A standalone farm node is listening on %s (data in %s).\n\n" % (url, data_dir))
+        client = FarmClient(url, token)
+        client.submit(seed_job())
+        screen = _Screen(out)
+        revision = 0
+        job = client.job(JOB)
+        while True:
+            screen.show(_lines(job))
+            if job["status"] in ("Complete", "Failed", "Cancelled"):
+                break
+            answer = client.changes(revision, wait=5)
+            revision = answer["revision"]
+            if JOB in answer["jobs"]:
+                job = client.job(JOB)
+        out.write("\nThe original design's report, from FarmClient(%r, token).jobs():\n\n" % url)
+        jobs = FarmClient(url, token).jobs()
+        frames = jobs["Job1"]["subjobs"]["sub1"]["frames"]
+        for frame in frames.keys():
+            thisFrame = frames[frame]
+            out.write("Frame %i:\n\tStatus: %s\n\tHost: %s\n\tPID: %i\n\tCommand: %s\n\tLog: %s\n" % (
+                frame, thisFrame["status"], thisFrame["host"], thisFrame["pid"], thisFrame["command"],
+                _short_log(thisFrame["stdout"])))
+        ok = jobs[JOB]["status"] == "Complete"
+        out.write("\nJob1 is %s. Images: %s\n" % (jobs[JOB]["status"], os.path.join(data_dir, "work", "images")))
+        return 0 if ok else 1
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if temporary and os.environ.get("PYFARM_DEMO_KEEP") != "1":
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _short_log(stdout: str, keep: int = 4) -> list[str]:
+    """The report's ``Log:`` line as the original prints it (a list of lines), cut to its last few lines."""
+    lines = stdout.rstrip("\n").split("\n")
+    return lines if len(lines) <= keep else ["..."] + lines[-keep:]

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Run the whole test suite on the Maya matrix: the README's test command, and what .ci/run runs.
+
+1. The node's Python (the interpreter running this script, 3.10+) in ``.venv``: every test, with PySide6.
+2. Maya 2022's Python 3.7 with PySide2 in ``.venv37``: the Maya side's tests (tests/maya, tests/ui), against a node run
+   by the first environment's Python.
+3. Python 3.11 with PySide6 (Maya 2025/2026) in ``.venv311`` when the node's Python is not already 3.11.
+   ``PYFARM_MATRIX=full`` adds Python 3.13 with PySide6 (Maya 2027) in ``.venv313``.
+
+Each environment is made and filled on first use and refilled when pyproject.toml changes. An interpreter that
+cannot be found is skipped with a line saying so; the run fails if any run environment fails.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WINDOWS = sys.platform == "win32"
+MAYA_TESTS = ["tests/maya", "tests/ui"]
+MAYA_DEPS = {
+    "3.7": ["requests", "PySide2==5.15.2.1", "pytest>=7,<8", "pytest-qt>=4.2", "pytest-timeout"],
+    "3.11": ["requests", "PySide6-Essentials>=6.5", "pytest>=7", "pytest-qt>=4.2", "pytest-timeout"],
+    "3.13": ["requests", "PySide6-Essentials>=6.8", "pytest>=7", "pytest-qt>=4.2", "pytest-timeout"],
+}
+
+
+def say(text: str) -> None:
+    print("[test_all] " + text, flush=True)
+
+
+def venv_python(venv: str) -> str:
+    return os.path.join(venv, "Scripts", "python.exe") if WINDOWS else os.path.join(venv, "bin", "python")
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of ``version`` (e.g. "3.7"): on PATH, under pyenv, or through the Windows launcher."""
+    names = ["python" + version]
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    home = os.path.expanduser("~")
+    for pattern in (os.path.join(home, ".pyenv", "versions", version + ".*", "bin", "python"),
+                    os.path.join(home, ".pyenv", "pyenv-win", "versions", version + ".*", "python.exe")):
+        hits = sorted(glob.glob(pattern))
+        if hits:
+            return hits[-1]
+    if WINDOWS and shutil.which("py"):
+        r = subprocess.run(["py", "-" + version, "-c", "import sys; print(sys.executable)"], capture_output=True,
+                           text=True)
+        if r.returncode == 0:
+            return r.stdout.strip()
+    return None
+
+
+def stamp_of(extra: list[str]) -> str:
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        return hashlib.sha256(f.read() + repr(extra).encode()).hexdigest()
+
+
+def ensure_env(venv: str, base_python: str, install: list[str]) -> str:
+    py = venv_python(venv)
+    stamp_file = os.path.join(venv, ".pyfarm-stamp")
+    stamp = stamp_of(install)
+    if os.path.exists(py) and os.path.exists(stamp_file) and open(stamp_file).read() == stamp:
+        return py
+    if not os.path.exists(py):
+        say("making %s with %s" % (os.path.relpath(venv, ROOT), base_python))
+        subprocess.run([base_python, "-m", "venv", venv], check=True)
+    say("installing into %s: %s" % (os.path.relpath(venv, ROOT), " ".join(install)))
+    subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--upgrade", "pip"],
+                   check=True)
+    subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", *install], check=True,
+                   cwd=ROOT)
+    with open(stamp_file, "w") as f:
+        f.write(stamp)
+    return py
+
+
+def pytest(py: str, paths: list[str], env_extra: dict[str, str], label: str) -> int:
+    env = dict(os.environ)
+    env.update(env_extra)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    say("%s: pytest %s" % (label, " ".join(paths)))
+    code = subprocess.run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths], cwd=ROOT, env=env).returncode
+    say("%s: %s" % (label, "passed" if code == 0 else "FAILED (pytest exit %d)" % code))
+    return code
+
+
+def main() -> int:
+    if sys.version_info < (3, 10):
+        say("run this with Python 3.10 or newer (the farm node's Python); this is %s" % sys.version.split()[0])
+        return 2
+    results: dict[str, str] = {}
+    node_py = ensure_env(os.path.join(ROOT, ".venv"), sys.executable, ["-e", ".[qt,test]"])
+    node_version = subprocess.run([node_py, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+    label = "python %s (node, Maya side with PySide6)" % node_version
+    results[label] = "passed" if pytest(node_py, ["tests"], {}, label) == 0 else "FAILED"
+
+    wanted = ["3.7"]
+    if node_version != "3.11":
+        wanted.append("3.11")
+    if os.environ.get("PYFARM_MATRIX") == "full" and node_version != "3.13":
+        wanted.append("3.13")
+    for version in wanted:
+        label = "python %s (Maya side, %s)" % (version, "PySide2" if version == "3.7" else "PySide6")
+        base = find_python(version)
+        if base is None:
+            say("SKIPPED %s: no Python %s found on PATH, under ~/.pyenv or through py -%s" % (label, version,
+                                                                                           version))
+            results[label] = "skipped (no interpreter)"
+            continue
+        py = ensure_env(os.path.join(ROOT, ".venv" + version.replace(".", "")), base, MAYA_DEPS[version])
+        code = pytest(py, MAYA_TESTS, {"PYFARM_NODE_PYTHON": node_py}, label)
+        results[label] = "passed" if code == 0 else "FAILED"
+
+    say("summary:")
+    for label, result in results.items():
+        say("  %-45s %s" % (label, result))
+    return 1 if any(r == "FAILED" for r in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
