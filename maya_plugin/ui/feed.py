@@ -1,0 +1,112 @@
+"""The changes feed, watched from a background thread.
+
+``FeedWatcher`` long-polls ``client.changes(since, wait)`` in its own daemon thread and hands every answer to the GUI
+thread through the ``changes`` signal (queued: the slot runs on the thread that owns the watcher). It also says when
+the farm stops answering (``unreachable``, with a message in words) and when it answers again (``reachable``);
+after an outage it asks for the whole queue again (``since=0``, which the node answers with ``reload``), since a node
+that came back may have lost or replayed revisions.
+
+The thread never touches a widget. ``stop()`` returns at once; the thread ends when its current poll returns (at
+most ``wait`` seconds plus the client's timeout) and then emits nothing more.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Optional
+
+from maya_plugin.errors import FarmAuthError, FarmError, FarmUnavailable
+from maya_plugin.qt import QtCore, Signal
+
+__all__ = ["FeedWatcher"]
+
+
+class FeedWatcher(QtCore.QObject):
+    """Long-polls a farm's changes feed off the GUI thread."""
+
+    #: the answer of ``client.changes``: {"revision", "reload", "jobs", "deleted"}
+    changes = Signal(object)
+    #: the farm does not answer; the message says why, in words
+    unreachable = Signal(str)
+    #: the farm answers again after ``unreachable``
+    reachable = Signal()
+    #: the farm answered with an error (a refused token, ...): the message; the watcher keeps trying, slowly
+    failed = Signal(str)
+
+    def __init__(self, client: Any, wait: float = 20.0, retry_delay: float = 1.0, max_retry_delay: float = 10.0,
+                 parent: Any = None) -> None:
+        super(FeedWatcher, self).__init__(parent)
+        self.client = client
+        self.wait = float(wait)
+        self.retry_delay = float(retry_delay)
+        self.max_retry_delay = float(max_retry_delay)
+        self._stop = threading.Event()
+        self._thread = None  # type: Optional[threading.Thread]
+        self.revision = 0
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("a FeedWatcher runs once; make a new one")
+        self._thread = threading.Thread(target=self._run, name="pyfarm-feed", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to end; it emits nothing from now on."""
+        self._stop.set()
+
+    def join(self, timeout: Optional[float] = None) -> bool:
+        """Wait for the thread to end (tests; never on Maya's main thread). True when it has ended."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+
+    # -- the thread ---------------------------------------------------------------------------------------------
+    def _emit(self, signal: Any, *args: Any) -> bool:
+        if self._stop.is_set():
+            return False
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the watcher's C++ side was deleted with its panel
+            self._stop.set()
+            return False
+        return True
+
+    def _run(self) -> None:
+        since = 0
+        delay = self.retry_delay
+        down = False
+        while not self._stop.is_set():
+            try:
+                answer = self.client.changes(since, wait=self.wait)
+            except FarmUnavailable as exc:
+                if not down:
+                    down = True
+                    self._emit(self.unreachable, str(exc))
+                since = 0
+                self._pause(delay)
+                delay = min(delay * 2, self.max_retry_delay)
+                continue
+            except FarmAuthError as exc:
+                self._emit(self.failed, str(exc))
+                self._pause(self.max_retry_delay)
+                continue
+            except FarmError as exc:
+                self._emit(self.failed, str(exc))
+                since = 0
+                self._pause(delay)
+                delay = min(delay * 2, self.max_retry_delay)
+                continue
+            delay = self.retry_delay
+            if down:
+                down = False
+                self._emit(self.reachable)
+            since = int(answer.get("revision", since))
+            self.revision = since
+            self._emit(self.changes, answer)
+
+    def _pause(self, seconds: float) -> None:
+        self._stop.wait(seconds)
