@@ -38,10 +38,9 @@ Reading (``source``: a path, a binary file object, or the document as ``bytes``)
 Every record is validated against the format's XML Schema before it is yielded; an error later in the file raises
 ``QueueXMLError`` then, so a consumer restores inside a transaction and drops it on any exception.
 
-Errors::
-
-    ValueError
-    +-- QueueXMLError      a document that cannot be read (says what and where), or a job that cannot be written
+Errors: ``farm_node.errors.QueueXMLError`` (a ``FarmNodeError`` and a ``ValueError``), for a document that cannot be
+read and for a job that cannot be written, with ``reason``, ``line`` and ``where`` attributes.  ``TypeError`` only for
+a ``source``/``out`` of the wrong type.
 """
 from __future__ import annotations
 
@@ -60,6 +59,8 @@ from importlib import resources
 from typing import Any, BinaryIO, NamedTuple, Optional, Union
 
 from lxml import etree
+
+from .errors import QueueXMLError
 
 __all__ = [
     "FORMAT", "NAMESPACE", "READ_FORMATS", "MAX_BYTES", "MAX_TEXT", "FRAME_STATUSES",
@@ -82,23 +83,20 @@ _LIBXML_TEXT_LIMIT = 10_000_000             # libxml2's own limit without XML_PA
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 
 
-class QueueXMLError(ValueError):
-    """A queue XML document that cannot be read, or a job that cannot be written as one.
+def _error(reason: str, line: Optional[int] = None, where: Optional[str] = None) -> QueueXMLError:
+    """A ``QueueXMLError`` saying what is wrong and where.
 
-    ``reason`` says what is wrong, ``line`` is the document's line (or None), ``where`` the place in the queue
-    (``"job 'Job1' > subjob 'sub1' > frame 3"``, or None).
+    The exception carries ``reason`` (what is wrong), ``line`` (the document's line, or None) and ``where`` (the place
+    in the queue, e.g. ``"job 'Job1' > subjob 'sub1' > frame 3"``, or None).
     """
-
-    def __init__(self, reason: str, line: Optional[int] = None, where: Optional[str] = None) -> None:
-        self.reason = reason
-        self.line = line or None
-        self.where = where or None
-        parts = [reason]
-        if self.where:
-            parts.append("at %s" % self.where)
-        if self.line:
-            parts.append("line %d" % self.line)
-        super().__init__(parts[0] if len(parts) == 1 else "%s (%s)" % (parts[0], ", ".join(parts[1:])))
+    parts = []
+    if where:
+        parts.append("at %s" % where)
+    if line:
+        parts.append("line %d" % line)
+    exc = QueueXMLError("%s (%s)" % (reason, ", ".join(parts)) if parts else reason)
+    exc.reason, exc.line, exc.where = reason, line or None, where or None
+    return exc
 
 
 class Record(NamedTuple):
@@ -236,7 +234,7 @@ def _pairs(value: Any, what: str, where: _Where) -> Iterator[tuple]:
     if isinstance(value, Mapping):
         return iter(value.items())
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise QueueXMLError("%s must be a mapping or an iterable of pairs, not %s" % (what, type(value).__name__),
+        raise _error("%s must be a mapping or an iterable of pairs, not %s" % (what, type(value).__name__),
                             where=str(where))
     return _checked_pairs(value, what, where)
 
@@ -244,13 +242,13 @@ def _pairs(value: Any, what: str, where: _Where) -> Iterator[tuple]:
 def _checked_pairs(items: Iterable, what: str, where: _Where) -> Iterator[tuple]:
     for item in items:
         if not (isinstance(item, tuple) and len(item) == 2):
-            raise QueueXMLError("%s must yield (key, value) pairs, got %r" % (what, type(item).__name__),
+            raise _error("%s must yield (key, value) pairs, got %r" % (what, type(item).__name__),
                                 where=str(where))
         yield item
 
 
 def _bad(where: _Where, field: str, expected: str, value: Any) -> QueueXMLError:
-    return QueueXMLError("cannot write field %r: expected %s, got %s %.60r"
+    return _error("cannot write field %r: expected %s, got %s %.60r"
                          % (field, expected, type(value).__name__, value), where=str(where))
 
 
@@ -276,7 +274,7 @@ def _number_literal(value: Any, where: _Where, field: str) -> str:
 
 def _name(value: Any, where: _Where, what: str) -> str:
     if not isinstance(value, str) or not value:
-        raise QueueXMLError("%s name must be a non-empty string, got %r" % (what, value), where=str(where))
+        raise _error("%s name must be a non-empty string, got %r" % (what, value), where=str(where))
     return value
 
 
@@ -284,9 +282,9 @@ def _frame_number(key: Any, where: _Where) -> int:
     if isinstance(key, str) and re.fullmatch(r"-?[0-9]+", key) and str(int(key)) == key:
         key = int(key)                      # the JSON form's keys
     if isinstance(key, bool) or not isinstance(key, int):
-        raise QueueXMLError("frame numbers must be integers, got %r" % (key,), where=str(where))
+        raise _error("frame numbers must be integers, got %r" % (key,), where=str(where))
     if not _INT64[0] <= key <= _INT64[1]:
-        raise QueueXMLError("frame number %d does not fit 64 bits" % key, where=str(where))
+        raise _error("frame number %d does not fit 64 bits" % key, where=str(where))
     return int(key)
 
 
@@ -294,7 +292,7 @@ def _json_text(value: Any, where: _Where, key: str) -> str:
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError) as exc:
-        raise QueueXMLError("extra key %r does not hold a JSON value: %s" % (key, exc), where=str(where)) from None
+        raise _error("extra key %r does not hold a JSON value: %s" % (key, exc), where=str(where)) from None
 
 
 class _XMLWriter:
@@ -336,7 +334,7 @@ class _XMLWriter:
             if key in skip:
                 continue
             if not isinstance(key, str):
-                raise QueueXMLError("extra keys must be strings, got %r" % (key,), where=str(self.where))
+                raise _error("extra keys must be strings, got %r" % (key,), where=str(self.where))
             text = _json_text(value, self.where, key)
             xf = self.xf
             xf.write(indent)
@@ -363,7 +361,7 @@ class _XMLWriter:
         where.job, where.subjob, where.frame = name, None, None
         name = _name(name, where, "a job")
         if not isinstance(job, Mapping):
-            raise QueueXMLError("a job must be a mapping, got %s" % type(job).__name__, where=str(where))
+            raise _error("a job must be a mapping, got %s" % type(job).__name__, where=str(where))
         xf = self.xf
         ind = "\n    "
         paused = job.get("paused", False)
@@ -387,7 +385,7 @@ class _XMLWriter:
             seen = set()
             for sub_name, subjob in _pairs(job.get("subjobs"), "a job's subjobs", where):
                 if sub_name in seen:
-                    raise QueueXMLError("subjob %r is given twice" % (sub_name,), where=str(where))
+                    raise _error("subjob %r is given twice" % (sub_name,), where=str(where))
                 seen.add(sub_name)
                 job_counts.update(self.subjob(sub_name, subjob, paused))
                 where.subjob = where.frame = None
@@ -400,7 +398,7 @@ class _XMLWriter:
         where.subjob, where.frame = name, None
         name = _name(name, where, "a subjob")
         if not isinstance(subjob, Mapping):
-            raise QueueXMLError("a subjob must be a mapping, got %s" % type(subjob).__name__, where=str(where))
+            raise _error("a subjob must be a mapping, got %s" % type(subjob).__name__, where=str(where))
         xf = self.xf
         ind = "\n      "
         counts: Counter = Counter()
@@ -412,7 +410,7 @@ class _XMLWriter:
                 where.frame = key
                 number = _frame_number(key, where)
                 if number in seen:
-                    raise QueueXMLError("frame %d is given twice" % number, where=str(where))
+                    raise _error("frame %d is given twice" % number, where=str(where))
                 seen.add(number)
                 counts[self.frame(number, frame)] += 1
             where.frame = None
@@ -424,7 +422,7 @@ class _XMLWriter:
     def frame(self, number: int, frame: Any) -> str:
         where = self.where
         if not isinstance(frame, Mapping):
-            raise QueueXMLError("a frame must be a mapping, got %s" % type(frame).__name__, where=str(where))
+            raise _error("a frame must be a mapping, got %s" % type(frame).__name__, where=str(where))
         status = frame.get("status")
         if status not in FRAME_STATUSES:
             raise _bad(where, "status", "one of " + ", ".join(FRAME_STATUSES), status)
@@ -554,7 +552,7 @@ _UTF8_NAMES = (b"utf-8", b"utf8", b"us-ascii", b"ascii")
 def _check_prolog(head: bytes, eof: bool) -> bool:
     """True once ``head`` reaches the root start tag (or the end); raises on a DTD or a non-UTF-8 document."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or b"\x00" in head[:4]:
-        raise QueueXMLError("the document is not UTF-8 (queue XML is always UTF-8)", line=1)
+        raise _error("the document is not UTF-8 (queue XML is always UTF-8)", line=1)
     pos = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     n = len(head)
     while True:
@@ -571,7 +569,7 @@ def _check_prolog(head: bytes, eof: bool) -> bool:
                 return eof
             match = _ENCODING.match(head[pos:end + 2])
             if match and match.group(1).lower() not in _UTF8_NAMES:
-                raise QueueXMLError("the document declares encoding %r; queue XML is always UTF-8"
+                raise _error("the document declares encoding %r; queue XML is always UTF-8"
                                     % match.group(1).decode("ascii"), line=head.count(b"\n", 0, pos) + 1)
             pos = end + 2
         elif rest == b"<!--":
@@ -582,7 +580,7 @@ def _check_prolog(head: bytes, eof: bool) -> bool:
         elif rest.startswith(b"<!"):
             if len(rest) < 4 and not eof and b"<!--".startswith(rest):
                 return False
-            raise QueueXMLError("the document has a DOCTYPE/DTD; queue XML never has one (entities and external "
+            raise _error("the document has a DOCTYPE/DTD; queue XML never has one (entities and external "
                                 "references are refused)", line=head.count(b"\n", 0, pos) + 1)
         elif len(rest) < 2 and not eof:
             return False
@@ -604,17 +602,17 @@ class _Input:
         if data is None:
             data = b""
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise QueueXMLError("the source must be read in binary mode (it gave %s)" % type(data).__name__)
+            raise _error("the source must be read in binary mode (it gave %s)" % type(data).__name__)
         data = bytes(data)
         self._count += len(data)
         if self._count > self._max:
-            raise QueueXMLError("the document is larger than the limit of %d bytes" % self._max)
+            raise _error("the document is larger than the limit of %d bytes" % self._max)
         if self._head is not None:
             self._head += data
             if _check_prolog(self._head, eof=not data):
                 self._head = None
             elif len(self._head) > MAX_PROLOG:
-                raise QueueXMLError("no <queue> element in the first %d bytes" % MAX_PROLOG)
+                raise _error("no <queue> element in the first %d bytes" % MAX_PROLOG)
         return data
 
 
@@ -630,17 +628,17 @@ class _Opened:
         source = self.source
         if isinstance(source, (bytes, bytearray, memoryview)):
             if len(source) > self.max_bytes:
-                raise QueueXMLError("the document is larger than the limit of %d bytes" % self.max_bytes)
+                raise _error("the document is larger than the limit of %d bytes" % self.max_bytes)
             return _Input(io.BytesIO(source), self.max_bytes)
         if isinstance(source, (str, os.PathLike)):
             try:
                 self.owned = open(source, "rb")
                 size = os.fstat(self.owned.fileno()).st_size
             except OSError as exc:
-                raise QueueXMLError("cannot read %s: %s" % (os.fspath(source), exc.strerror or exc)) from exc
+                raise _error("cannot read %s: %s" % (os.fspath(source), exc.strerror or exc)) from exc
             if size > self.max_bytes:
                 self.owned.close()
-                raise QueueXMLError("%s is larger than the limit of %d bytes" % (os.fspath(source), self.max_bytes))
+                raise _error("%s is larger than the limit of %d bytes" % (os.fspath(source), self.max_bytes))
             return _Input(self.owned, self.max_bytes)
         if hasattr(source, "read"):
             return _Input(source, self.max_bytes)
@@ -676,7 +674,7 @@ def _syntax_error(exc: "etree.XMLSyntaxError", where: Optional[str]) -> QueueXML
     message = _LINE_SUFFIX.sub("", (exc.msg or str(exc)).strip())
     if "huge text node" in message or "too long" in message.lower():
         message += " (a text is longer than the parser allows)"
-    return QueueXMLError("not well-formed XML: " + message, line=exc.lineno, where=where)
+    return _error("not well-formed XML: " + message, line=exc.lineno, where=where)
 
 
 def _events(iterator: Iterator, state: "_ReadState") -> Iterator[tuple]:
@@ -721,7 +719,7 @@ class _ReadState:
     def error(self, reason: str, el: Any = None, line: Optional[int] = None) -> QueueXMLError:
         if line is None and el is not None:
             line = el.sourceline
-        return QueueXMLError(reason, line=line, where=self.where())
+        return _error(reason, line=line, where=self.where())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -986,16 +984,16 @@ def iter_records(source: Source, *, max_bytes: int = MAX_BYTES, max_text: int = 
         events = _events(iter(parser), state)
         first = next(events, None)
         if first is None:
-            raise QueueXMLError("the document is empty")
+            raise _error("the document is empty")
         root = first[1]
         if root.getroottree().docinfo.doctype:
-            raise QueueXMLError("the document has a DOCTYPE; queue XML never has one", line=1)
+            raise _error("the document has a DOCTYPE; queue XML never has one", line=1)
         if root.tag.rsplit("}", 1)[-1] != "queue":
-            raise QueueXMLError("the root element is <%s>, not <queue>: not a PyFarm queue document"
+            raise _error("the root element is <%s>, not <queue>: not a PyFarm queue document"
                                 % _local_name(root.tag), line=root.sourceline)
         fmt = root.get("format")
         if fmt is None:
-            raise QueueXMLError("<queue> has no format attribute", line=root.sourceline)
+            raise _error("<queue> has no format attribute", line=root.sourceline)
         reader = _READERS.get(fmt.strip())
         if reader is None:
             known = ", ".join(str(f) for f in READ_FORMATS)
@@ -1004,9 +1002,9 @@ def iter_records(source: Source, *, max_bytes: int = MAX_BYTES, max_text: int = 
                           "restore it" % (fmt.strip(), known))
             else:
                 reason = "unknown queue XML format %r (this PyFarm reads format %s)" % (fmt, known)
-            raise QueueXMLError(reason, line=root.sourceline)
+            raise _error(reason, line=root.sourceline)
         if _namespace(root.tag) != NAMESPACE:
-            raise QueueXMLError("<queue format=%r> must be in the namespace %s, not %s"
+            raise _error("<queue format=%r> must be in the namespace %s, not %s"
                                 % (fmt, NAMESPACE, _namespace(root.tag) or "none"), line=root.sourceline)
         yield from reader(events, root, state, max_text)
 
