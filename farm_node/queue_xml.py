@@ -596,11 +596,14 @@ class _Input:
         self._max = max_bytes
         self._count = 0
         self._head: Optional[bytes] = b""
+        self.ended = False                  # the source has given all it has
 
     def read(self, size: int = -1) -> bytes:
         data = self._raw.read(size)
         if data is None:
             data = b""
+        if not data:
+            self.ended = True
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise _error("the source must be read in binary mode (it gave %s)" % type(data).__name__)
         data = bytes(data)
@@ -670,21 +673,31 @@ def _schema(fmt: int) -> "etree.XMLSchema":
 _LINE_SUFFIX = re.compile(r",? line \d+, column \d+$")
 
 
-def _syntax_error(exc: "etree.XMLSyntaxError", where: Optional[str]) -> QueueXMLError:
-    message = _LINE_SUFFIX.sub("", (exc.msg or str(exc)).strip())
+def _syntax_error(exc: "etree.XMLSyntaxError", log: Any, where: Optional[str], ended: bool) -> QueueXMLError:
+    message, line = exc.msg or str(exc), exc.lineno
+    # The parser's own log (not exc.error_log, which also holds earlier parses of this thread): its first error says
+    # more than the last one ("no element found").
+    for entry in log:
+        if entry.level >= etree.ErrorLevels.ERROR:
+            message, line = entry.message, entry.line or line
+            break
+    message = _LINE_SUFFIX.sub("", message.strip())
     if "huge text node" in message or "too long" in message.lower():
         message += " (a text is longer than the parser allows)"
-    return _error("not well-formed XML: " + message, line=exc.lineno, where=where)
+    elif ended:
+        message += " (the document ends early: is the file cut short?)"
+    return _error("not well-formed XML: " + message, line=line, where=where)
 
 
-def _events(iterator: Iterator, state: "_ReadState") -> Iterator[tuple]:
+def _events(parser: Any, state: "_ReadState", stream: _Input) -> Iterator[tuple]:
+    iterator = iter(parser)
     while True:
         try:
             event = next(iterator)
         except StopIteration:
             return
         except etree.XMLSyntaxError as exc:
-            raise _syntax_error(exc, state.where()) from None
+            raise _syntax_error(exc, parser.error_log, state.where(), stream.ended) from None
         yield event
 
 
@@ -981,7 +994,7 @@ def iter_records(source: Source, *, max_bytes: int = MAX_BYTES, max_text: int = 
             stream, events=("start", "end"), resolve_entities=False, load_dtd=False, no_network=True,
             dtd_validation=False, remove_comments=True, remove_pis=True, recover=False,
             huge_tree=max_text > _LIBXML_TEXT_LIMIT)
-        events = _events(iter(parser), state)
+        events = _events(parser, state, stream)
         first = next(events, None)
         if first is None:
             raise _error("the document is empty")

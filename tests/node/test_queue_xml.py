@@ -394,8 +394,16 @@ def test_a_truncated_file_gives_a_clear_error_and_nothing() -> None:
 def test_a_file_cut_inside_a_frame_names_the_frame() -> None:
     data = qx.dump_queue(EXAMPLE, created=0)
     cut = data.index(b"<pid>8243")
-    with pytest.raises(QueueXMLError, match=r"not well-formed XML: .*at job 'Job1' > subjob 'sub1' > frame 2"):
+    with pytest.raises(QueueXMLError, match=r"not well-formed XML: .*cut short.*at job 'Job1' > subjob 'sub1' > "
+                                            r"frame 2"):
         qx.load_queue(data[:cut])
+
+
+def test_a_broken_byte_inside_is_not_called_cut_short() -> None:
+    data = qx.dump_queue(EXAMPLE, created=0).replace(b"<pid>8243", b"<pid>8243<")
+    with pytest.raises(QueueXMLError, match="not well-formed XML") as caught:
+        qx.load_queue(data)
+    assert "cut short" not in str(caught.value) and caught.value.line == 25
 
 
 def doc(body: str) -> bytes:
