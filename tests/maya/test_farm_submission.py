@@ -13,6 +13,7 @@ import pytest
 
 from maya import _scenes
 from maya_plugin import submit
+from maya_plugin.farm_client import FarmClient
 
 
 def wait_complete(client, name, timeout=90.0):
@@ -46,8 +47,7 @@ def test_the_original_design_job_renders_on_a_real_node(maya_scene, farm_node_se
     name = "original-%s" % uuid.uuid4().hex[:8]
     assert submit.submit_scene(farm_node_server.url, farm_node_server.token, name=name) == name
 
-    client = farm_node_server.client()
-    job = wait_complete(client, name)
+    job = wait_complete(FarmClient(farm_node_server.url, farm_node_server.token), name)
     assert job["status"] == "Complete"
     assert job["frames"]["complete"] == 3 and job["frames"]["total"] == 3
     assert job["scene"] == path and job["renderer"] == "mr" and job["maya_version"] == "2016"
@@ -69,7 +69,7 @@ def test_layers_cameras_and_chunks_render_on_a_real_node(maya_scene, farm_node_s
     name = submit.submit_scene(farm_node_server.url, farm_node_server.token, frames="1-3",
                                layers=["masterLayer", "renderSetupLayer2", "layerDefaultFrames"], frames_per_task=2,
                                name="layers-%s" % uuid.uuid4().hex[:8])
-    job = wait_complete(farm_node_server.client(), name)
+    job = wait_complete(FarmClient(farm_node_server.url, farm_node_server.token), name)
     assert job["status"] == "Complete"
     assert sorted(job["subjobs"]) == ["layerDefaultFrames", "masterLayer_camera1", "masterLayer_persp",
                                       "renderSetupLayer2_camera1", "renderSetupLayer2_camera2",
@@ -92,6 +92,6 @@ def test_other_renderers_render_on_a_real_node(maya_scene, farm_node_server, tmp
     maya_scene(_scenes.variant(spec, file=path))
     name = submit.submit_scene(farm_node_server.url, farm_node_server.token,
                                name="%s-%s" % (renderer, uuid.uuid4().hex[:8]))
-    job = wait_complete(farm_node_server.client(), name)
+    job = wait_complete(FarmClient(farm_node_server.url, farm_node_server.token), name)
     assert job["status"] == "Complete", job
     assert job["renderer"] == renderer

@@ -55,15 +55,12 @@ def file(*args: Any, **kwargs: Any) -> Any:
 
 @_played
 def about(*args: Any, **kwargs: Any) -> Any:
-    f = _flags("about", kwargs, {"version": "v", "batch": "b", "apiVersion": "api"})
+    f = _flags("about", kwargs, {"version": "v", "batch": "b"})
     scene = _scene.current()
     if f.get("version"):
         return scene.version
     if f.get("batch"):
         return scene.batch
-    if f.get("apiVersion"):
-        year = int(scene.version[:4])
-        return year * 10000
     raise TypeError("about: no query flag given")
 
 
