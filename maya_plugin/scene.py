@@ -26,6 +26,7 @@ import re
 from typing import Any, List, NamedTuple, Optional, Tuple
 
 from .errors import SceneError
+from .renderers import MENTAL_RAY_PLUGIN
 
 __all__ = ["CameraInfo", "LayerInfo", "SkippedLayer", "SceneInfo", "read_scene", "DEFAULT_CAMERAS", "DEFAULT_LAYER",
            "MASTER_LAYER", "MAYA_CALLS"]
@@ -186,7 +187,7 @@ def _read(cmds: Any, mel: Any) -> SceneInfo:
     path = cmds.file(q=True, sceneName=True) or ""
     modified = bool(cmds.file(q=True, modified=True))
     version = str(cmds.about(version=True) or "")
-    mental_ray = bool(cmds.pluginInfo("Mayatomr", q=True, loaded=True))
+    mental_ray = bool(cmds.pluginInfo(MENTAL_RAY_PLUGIN, q=True, loaded=True))
     project = cmds.workspace(q=True, rootDirectory=True) or ""
     images = mel.eval('workspace -q -fileRuleEntry "images"') or ""
     current_frame = float(cmds.currentTime(q=True))
