@@ -218,7 +218,9 @@ class JobTreeModel(QtCore.QAbstractItemModel):
 
     def _progress_text(self, node: Any) -> str:
         if node.kind == KIND_FRAME:
-            return "%d%%" % int(self._progress(node))
+            if node.status in ("Rendering", "Complete", "Failed"):
+                return "%d%%" % int(self._progress(node))
+            return ""
         done, total = self._counts(node)
         failed = node.counts.get("Failed", 0)
         text = "%d / %d" % (done, total)
