@@ -1,7 +1,6 @@
 """Errors in words an artist can act on (the widgets show these, never a traceback)."""
 from __future__ import annotations
 
-
 from maya_plugin.errors import (FarmAuthError, FarmConflict, FarmError, FarmNotFound, FarmRejected,
                                 FarmUnavailable, PreflightFailed, SubmitError)
 
