@@ -196,6 +196,10 @@ _FRAME_FIELDS = (                           # in document order; status is an at
     ("error", "text?", None),
     ("stdout", "text", ""),
 )
+# what the writer needs of each frame field: key, tag, kind, default, always written
+_FRAME_WRITE = tuple((name, _Q + name, kind.rstrip("?"), default, name == "command")
+                     for name, kind, default in _FRAME_FIELDS)
+_ESC = {"enc": "esc"}
 _JOB_KEYS = frozenset(name for name, _, _ in _JOB_FIELDS)
 _FRAME_KEYS = frozenset(name for name, _, _ in _FRAME_FIELDS) | {"status"}
 _JOB_DERIVED = frozenset(("status", "frames", "subjobs"))
@@ -428,29 +432,45 @@ class _XMLWriter:
             raise _bad(where, "status", "one of " + ", ".join(FRAME_STATUSES), status)
         xf = self.xf
         ind = "\n        "
+        get = frame.get
         xf.write("\n      ")
         with xf.element(T_FRAME, {"number": str(number), "status": status}):
-            for field, kind, default in _FRAME_FIELDS:
-                value = frame.get(field, default)
-                if field == "stdout":
-                    self.extras(ind, frame, _FRAME_KEYS)
-                if value is None and kind.endswith("?"):
+            for field, tag, kind, default, always in _FRAME_WRITE:
+                value = get(field, default)
+                if kind == "text":
+                    if value is None and default is None:
+                        continue
+                    if default == "" and not always and value == "" and value.__class__ is str:
+                        continue            # the reader gives the default back for a missing element
+                    if field == "stdout":
+                        self.extras(ind, frame, _FRAME_KEYS)
+                    self.text(ind, tag, value, field)
+                elif value is None and default is None:
                     continue
-                if field != "command" and type(value) is type(default) and value == default:
-                    continue                # the reader gives the default back for a missing element
-                if kind.startswith("text"):
-                    self.text(ind, _Q + field, value, field)
-                elif kind.startswith("int"):
-                    self.simple(ind, _Q + field, _int_literal(value, where, field))
-                elif kind.startswith("number"):
-                    self.simple(ind, _Q + field, _number_literal(value, where, field))
+                elif kind == "int":
+                    if value == default and value.__class__ is int:
+                        continue
+                    self.simple(ind, tag, _int_literal(value, where, field))
+                elif kind == "number":
+                    if value == default and value.__class__ is int:
+                        continue
+                    self.simple(ind, tag, _number_literal(value, where, field))
                 else:                       # argv
                     if not isinstance(value, (list, tuple)):
                         raise _bad(where, field, "a list of strings", value)
                     xf.write(ind)
                     with xf.element(T_ARGV):
                         for arg in value:
-                            self.text("", T_ARG, arg, "argv")
+                            if arg.__class__ is not str and not isinstance(arg, str):
+                                raise _bad(where, field, "a list of strings", value)
+                            if _UNSAFE.search(arg):
+                                with xf.element(T_ARG, _ESC):
+                                    xf.write(_escape(arg))
+                            else:
+                                with xf.element(T_ARG):
+                                    xf.write(arg)
+            if get("stdout", "") == "":
+                self.extras(ind, frame, _FRAME_KEYS)
             xf.write("\n      ")
         self.counts["frames"] += 1
         return status
@@ -689,18 +709,6 @@ def _syntax_error(exc: "etree.XMLSyntaxError", log: Any, where: Optional[str], e
     return _error("not well-formed XML: " + message, line=line, where=where)
 
 
-def _events(parser: Any, state: "_ReadState", stream: _Input) -> Iterator[tuple]:
-    iterator = iter(parser)
-    while True:
-        try:
-            event = next(iterator)
-        except StopIteration:
-            return
-        except etree.XMLSyntaxError as exc:
-            raise _syntax_error(exc, parser.error_log, state.where(), stream.ended) from None
-        yield event
-
-
 def _local_name(tag: Any) -> str:
     if not isinstance(tag, str):
         return repr(tag)
@@ -759,16 +767,6 @@ def _v1_shell(el: Any, stop: str) -> Any:
     return shell
 
 
-def _v1_text(el: Any, state: _ReadState, enc: Optional[str] = None) -> str:
-    text = el.text or ""
-    if (el.get("enc") if enc is None else enc) == "esc":
-        try:
-            text = _unescape(text)
-        except ValueError as exc:
-            raise state.error("<%s>: %s" % (_local_name(el.tag), exc), el) from None
-    return text
-
-
 def _v1_attr_text(el: Any, attr: str, state: _ReadState) -> str:
     text = el.get(attr) or ""
     if el.get("enc") == "esc":
@@ -782,46 +780,69 @@ def _v1_attr_text(el: Any, attr: str, state: _ReadState) -> str:
 _INT_LITERAL = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
-def _v1_number(text: str) -> Union[int, float]:
-    if _INT_LITERAL.fullmatch(text):
-        return int(text)
-    return float(text.strip())              # the schema admitted an xs:double literal; Python reads them all
+def _v1_int(el: Any, state: _ReadState, max_text: int) -> int:
+    return int(el.text)                     # an xs:long, so it fits
 
 
-def _v1_value(el: Any, kind: str, state: _ReadState) -> Any:
-    if kind.startswith("text"):
-        return _v1_text(el, state)
-    text = el.text or ""
-    if kind.startswith("int"):
-        return int(text)
-    if kind.startswith("number"):
-        return _v1_number(text)
-    if kind == "bool":
-        return text.strip() in ("true", "1")
-    return [_v1_text(arg, state) for arg in el]        # argv
+def _v1_number(el: Any, state: _ReadState, max_text: int) -> Union[int, float]:
+    text = el.text
+    if _INT_LITERAL.fullmatch(text):        # an integer literal reads back as an int (the writer's ints fit 64 bits)
+        if len(text.strip().lstrip("+-").lstrip("0")) <= 19 and _INT64[0] <= int(text) <= _INT64[1]:
+            return int(text)
+        raise state.error("<%s>: the integer %.30s does not fit 64 bits" % (_local_name(el.tag), text.strip()), el)
+    return float(text)                      # the schema admitted an xs:double literal; Python reads them all
 
 
-def _v1_extra(el: Any, state: _ReadState, target: dict, reserved: frozenset) -> None:
-    key = _v1_attr_text(el, "key", state)
-    if key in reserved:
-        raise state.error("extra key %r names a field of its own" % key, el)
-    if key in target:
-        raise state.error("extra key %r is given twice" % key, el)
-    try:
-        target[key] = json.loads(_v1_text(el, state))
-    except (ValueError, RecursionError) as exc:
-        raise state.error("extra key %r does not hold JSON: %s" % (key, exc), el) from None
+def _v1_bool(el: Any, state: _ReadState, max_text: int) -> bool:
+    return el.text.strip() in ("true", "1")
 
 
-def _v1_fields(el: Any, kinds: dict, reserved: frozenset, state: _ReadState, fields: dict) -> dict:
+def _v1_string(el: Any, state: _ReadState, max_text: int) -> str:
+    text = el.text
+    if text is None:
+        return ""
+    if len(text) > max_text:
+        raise state.error("<%s> holds %d characters, more than the limit of %d"
+                          % (_local_name(el.tag), len(text), max_text), el)
+    if el.get("enc") == "esc":
+        try:
+            return _unescape(text)
+        except ValueError as exc:
+            raise state.error("<%s>: %s" % (_local_name(el.tag), exc), el) from None
+    return text
+
+
+def _v1_argv(el: Any, state: _ReadState, max_text: int) -> list:
+    return [_v1_string(arg, state, max_text) for arg in el]
+
+
+_V1_CONVERT = {"int": _v1_int, "int?": _v1_int, "number": _v1_number, "number?": _v1_number, "bool": _v1_bool,
+               "text": _v1_string, "text?": _v1_string, "argv?": _v1_argv}
+_V1_JOB = {tag: (name, _V1_CONVERT[kind]) for tag, (name, kind) in _JOB_KINDS.items()}
+_V1_FRAME = {tag: (name, _V1_CONVERT[kind]) for tag, (name, kind) in _FRAME_KINDS.items()}
+
+
+def _v1_fields(el: Any, table: dict, reserved: frozenset, state: _ReadState, fields: dict, max_text: int) -> dict:
+    """``fields`` completed from the (schema-valid) children of ``el``: typed fields by ``table``, then extras."""
     extras: dict = {}
     for child in el:
         tag = child.tag
         if tag == T_EXTRA:
-            _v1_extra(child, state, extras, reserved)
-        elif tag in kinds:
-            name, kind = kinds[tag]
-            fields[name] = _v1_value(child, kind, state)
+            key = _v1_attr_text(child, "key", state)
+            if len(key) > max_text:
+                raise state.error("an extra key is longer than the limit of %d characters" % max_text, child)
+            if key in reserved:
+                raise state.error("extra key %r names a field of its own" % key, child)
+            if key in extras:
+                raise state.error("extra key %r is given twice" % key, child)
+            try:
+                extras[key] = json.loads(_v1_string(child, state, max_text))
+            except (ValueError, RecursionError) as exc:
+                raise state.error("extra key %r does not hold JSON: %s" % (key, exc), child) from None
+        else:
+            entry = table.get(tag)
+            if entry is not None:
+                fields[entry[0]] = entry[1](child, state, max_text)
     fields.update(extras)
     return fields
 
@@ -832,26 +853,22 @@ def _v1_check_blank(el: Any, state: _ReadState) -> None:
         raise state.error("text %.40r is not allowed after <%s>" % (tail.strip(), _local_name(el.tag)), el)
 
 
-def _v1_check_size(el: Any, max_text: int, state: _ReadState) -> None:
-    text = el.text
-    if text is not None and len(text) > max_text:
-        raise state.error("<%s> holds %d characters, more than the limit of %d"
-                          % (_local_name(el.tag), len(text), max_text), el)
-    for name, value in el.attrib.items():
-        if len(value) > max_text:
-            raise state.error("attribute %s of <%s> is longer than the limit of %d characters"
-                              % (name, _local_name(el.tag), max_text), el)
-
-
 _MAX_DEPTH = 6                              # queue > job > subjob > frame > argv > arg
+_FIELD, _FRAME, _SUBJOB, _JOB, _QUEUE = "field", "frame", "subjob", "job", "queue"
 
 
 def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: int) -> Iterator[Record]:
+    """Format 1, from the event after the root's start on.
+
+    Every start event is checked against where it may stand, so an element out of place is refused at its start
+    tag; a frame is validated whole at its end and then dropped from the tree; a job or subjob is validated as a
+    copy of its head when its first child container starts, and again (without its dropped children) at its end.
+    """
     schema = _schema(1)
     _v1_validate(schema, _v1_shell(root, T_JOB), state, root.sourceline)
     job_defaults = {name: default for name, _, default in _JOB_FIELDS}
     frame_defaults = {name: default for name, _, default in _FRAME_FIELDS}
-    stack = ["queue"]                       # kinds of the open elements
+    stack = [_QUEUE]                        # kinds of the open elements
     job = subjob = None                     # their elements
     job_phase = sub_phase = 0               # 0 fields, 1 children, 2 summary seen
     job_head = sub_head = False             # their records yielded
@@ -862,54 +879,31 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
     def job_record() -> Record:
         shell = _v1_shell(job, T_SUBJOB)
         _v1_validate(schema, shell, state, job.sourceline)
-        return Record("job", state.job, _v1_fields(shell, _JOB_KINDS, _JOB_RESERVED, state, dict(job_defaults)))
+        fields = _v1_fields(shell, _V1_JOB, _JOB_RESERVED, state, dict(job_defaults), max_text)
+        return Record("job", state.job, fields)
 
     def subjob_record() -> Record:
         shell = _v1_shell(subjob, T_FRAME)
         _v1_validate(schema, shell, state, subjob.sourceline)
-        return Record("subjob", state.subjob, _v1_fields(shell, {}, _SUBJOB_DERIVED, state, {}))
+        return Record("subjob", state.subjob, _v1_fields(shell, {}, _SUBJOB_DERIVED, state, {}, max_text))
+
+    def named(el: Any, what: str) -> str:
+        name = _v1_attr_text(el, "name", state)
+        if len(name) > max_text:
+            raise state.error("a %s name is longer than the limit of %d characters" % (what, max_text), el)
+        return name
 
     for event, el in events:
         if event == "start":
             parent = stack[-1]
-            if len(stack) >= _MAX_DEPTH:
-                raise state.error("elements nested deeper than the format allows (<%s>)" % _local_name(el.tag), el)
+            if parent is _FIELD or parent is _FRAME:        # inside a frame or a field: the schema judges it
+                if len(stack) >= _MAX_DEPTH:
+                    raise state.error("elements nested deeper than the format allows (<%s>)"
+                                      % _local_name(el.tag), el)
+                stack.append(_FIELD)
+                continue
             tag = el.tag
-            if parent == "queue":
-                if tag != T_JOB:
-                    raise state.error("<%s> is not allowed in <queue>, only <job>" % _local_name(tag), el)
-                job, job_phase, job_head = el, 0, False
-                _v1_check_size(el, max_text, state)
-                state.job, state.subjob, state.frame = _v1_attr_text(el, "name", state), None, None
-                if state.job in job_names:
-                    raise state.error("job %r is given twice" % state.job, el)
-                job_names.add(state.job)
-                sub_names = set()
-                stack.append("job")
-            elif parent == "job":
-                if tag == T_SUBJOB:
-                    if job_phase == 2:
-                        raise state.error("<subjob> after the job's <summary>", el)
-                    if not job_head:
-                        yield job_record()
-                        job_head = True
-                    job_phase = 1
-                    subjob, sub_phase, sub_head = el, 0, False
-                    _v1_check_size(el, max_text, state)
-                    state.subjob, state.frame = _v1_attr_text(el, "name", state), None
-                    if state.subjob in sub_names:
-                        raise state.error("subjob %r is given twice" % state.subjob, el)
-                    sub_names.add(state.subjob)
-                    frame_numbers = set()
-                    stack.append("subjob")
-                else:
-                    if job_phase == 2 or (job_phase == 1 and tag != T_SUMMARY):
-                        raise state.error("<%s> must come before the job's subjobs and summary"
-                                          % _local_name(tag), el)
-                    if tag == T_SUMMARY:
-                        job_phase = 2
-                    stack.append("field")
-            elif parent == "subjob":
+            if parent is _SUBJOB:
                 if tag == T_FRAME:
                     if sub_phase == 2:
                         raise state.error("<frame> after the subjob's <summary>", el)
@@ -918,25 +912,51 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
                         sub_head = True
                     sub_phase = 1
                     state.frame = el.get("number")
-                    stack.append("frame")
-                else:
-                    if sub_phase == 2 or (sub_phase == 1 and tag != T_SUMMARY):
-                        raise state.error("<%s> must come before the subjob's frames and summary"
-                                          % _local_name(tag), el)
-                    if tag == T_SUMMARY:
-                        sub_phase = 2
-                    stack.append("field")
-            else:
-                stack.append("field")
+                    stack.append(_FRAME)
+                    continue
+                if sub_phase == 2 or (sub_phase == 1 and tag != T_SUMMARY):
+                    raise state.error("<%s> must come before the subjob's frames and summary" % _local_name(tag), el)
+                if tag == T_SUMMARY:
+                    sub_phase = 2
+                stack.append(_FIELD)
+            elif parent is _JOB:
+                if tag == T_SUBJOB:
+                    if job_phase == 2:
+                        raise state.error("<subjob> after the job's <summary>", el)
+                    if not job_head:
+                        yield job_record()
+                        job_head = True
+                    job_phase = 1
+                    subjob, sub_phase, sub_head = el, 0, False
+                    state.subjob, state.frame = named(el, "subjob"), None
+                    if state.subjob in sub_names:
+                        raise state.error("subjob %r is given twice" % state.subjob, el)
+                    sub_names.add(state.subjob)
+                    frame_numbers = set()
+                    stack.append(_SUBJOB)
+                    continue
+                if job_phase == 2 or (job_phase == 1 and tag != T_SUMMARY):
+                    raise state.error("<%s> must come before the job's subjobs and summary" % _local_name(tag), el)
+                if tag == T_SUMMARY:
+                    job_phase = 2
+                stack.append(_FIELD)
+            else:                                           # in the queue
+                if tag != T_JOB:
+                    raise state.error("<%s> is not allowed in <queue>, only <job>" % _local_name(tag), el)
+                job, job_phase, job_head = el, 0, False
+                state.job, state.subjob, state.frame = named(el, "job"), None, None
+                if state.job in job_names:
+                    raise state.error("job %r is given twice" % state.job, el)
+                job_names.add(state.job)
+                sub_names = set()
+                stack.append(_JOB)
             continue
 
-        # end
-        kind = stack.pop()
-        if kind == "field":
-            _v1_check_size(el, max_text, state)
-        elif kind == "frame":
+        kind = stack.pop()                  # end
+        if kind is _FIELD:
+            continue
+        if kind is _FRAME:
             state.frame = el.get("number")
-            _v1_check_size(el, max_text, state)
             _v1_validate(schema, el, state, el.sourceline)
             number = int(el.get("number"))
             if number in frame_numbers:
@@ -944,13 +964,13 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
             frame_numbers.add(number)
             fields = {"status": el.get("status")}
             fields.update(frame_defaults)
-            _v1_fields(el, _FRAME_KINDS, _FRAME_KEYS, state, fields)
+            _v1_fields(el, _V1_FRAME, _FRAME_KEYS, state, fields, max_text)
             _v1_check_blank(el, state)
             el.clear(keep_tail=False)
             subjob.remove(el)
             yield Record("frame", number, fields)
             state.frame = None
-        elif kind == "subjob":
+        elif kind is _SUBJOB:
             if not sub_head:
                 yield subjob_record()
                 sub_head = True
@@ -960,7 +980,7 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
             job.remove(el)
             subjob = None
             state.subjob = None
-        elif kind == "job":
+        elif kind is _JOB:
             if not job_head:
                 yield job_record()
                 job_head = True
@@ -970,9 +990,8 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
             root.remove(el)
             job = None
             state.job = None
-        else:                               # the root
-            if root.text and not root.text.isspace():
-                raise state.error("text %.40r is not allowed in <queue>" % root.text.strip(), root)
+        else:                               # the root: what is left of it must be an empty queue
+            _v1_validate(schema, _v1_shell(root, T_JOB), state, root.sourceline)
 
 
 _READERS = {"1": _read_v1}
@@ -994,32 +1013,40 @@ def iter_records(source: Source, *, max_bytes: int = MAX_BYTES, max_text: int = 
             stream, events=("start", "end"), resolve_entities=False, load_dtd=False, no_network=True,
             dtd_validation=False, remove_comments=True, remove_pis=True, recover=False,
             huge_tree=max_text > _LIBXML_TEXT_LIMIT)
-        events = _events(parser, state, stream)
-        first = next(events, None)
-        if first is None:
-            raise _error("the document is empty")
-        root = first[1]
-        if root.getroottree().docinfo.doctype:
-            raise _error("the document has a DOCTYPE; queue XML never has one", line=1)
-        if root.tag.rsplit("}", 1)[-1] != "queue":
-            raise _error("the root element is <%s>, not <queue>: not a PyFarm queue document"
-                                % _local_name(root.tag), line=root.sourceline)
-        fmt = root.get("format")
-        if fmt is None:
-            raise _error("<queue> has no format attribute", line=root.sourceline)
-        reader = _READERS.get(fmt.strip())
-        if reader is None:
-            known = ", ".join(str(f) for f in READ_FORMATS)
-            if re.fullmatch(r"\s*[0-9]+\s*", fmt) and int(fmt) > max(READ_FORMATS):
-                reason = ("queue XML format %s is newer than this PyFarm reads (format %s); upgrade PyFarm to "
-                          "restore it" % (fmt.strip(), known))
-            else:
-                reason = "unknown queue XML format %r (this PyFarm reads format %s)" % (fmt, known)
-            raise _error(reason, line=root.sourceline)
-        if _namespace(root.tag) != NAMESPACE:
-            raise _error("<queue format=%r> must be in the namespace %s, not %s"
-                                % (fmt, NAMESPACE, _namespace(root.tag) or "none"), line=root.sourceline)
-        yield from reader(events, root, state, max_text)
+        events = iter(parser)
+        try:
+            first = next(events, None)
+            if first is None:
+                raise _error("the document is empty")
+            reader, root = _dispatch(first[1])
+            yield from reader(events, root, state, max_text)
+        except etree.XMLSyntaxError as exc:
+            raise _syntax_error(exc, parser.error_log, state.where(), stream.ended) from None
+
+
+def _dispatch(root: Any) -> tuple:
+    """The reader of the root's format version, or a clear error."""
+    if root.getroottree().docinfo.doctype:
+        raise _error("the document has a DOCTYPE; queue XML never has one", line=1)
+    if root.tag.rsplit("}", 1)[-1] != "queue":
+        raise _error("the root element is <%s>, not <queue>: not a PyFarm queue document" % _local_name(root.tag),
+                     line=root.sourceline)
+    fmt = root.get("format")
+    if fmt is None:
+        raise _error("<queue> has no format attribute", line=root.sourceline)
+    reader = _READERS.get(fmt.strip())
+    if reader is None:
+        known = ", ".join(str(f) for f in READ_FORMATS)
+        if re.fullmatch(r"\s*[0-9]{1,9}\s*", fmt) and int(fmt) > max(READ_FORMATS):
+            reason = ("queue XML format %s is newer than this PyFarm reads (format %s); upgrade PyFarm to restore it"
+                      % (fmt.strip(), known))
+        else:
+            reason = "unknown queue XML format %.40r (this PyFarm reads format %s)" % (fmt, known)
+        raise _error(reason, line=root.sourceline)
+    if _namespace(root.tag) != NAMESPACE:
+        raise _error("<queue format=%r> must be in the namespace %s, not %s"
+                     % (fmt, NAMESPACE, _namespace(root.tag) or "none"), line=root.sourceline)
+    return reader, root
 
 
 def _job_from_fields(fields: dict) -> dict:

@@ -428,6 +428,7 @@ def doc(body: str) -> bytes:
     ('<frame number="1" status="Queued"/><extra key="k">1</extra>', "must come before the subjob's frames"),
     ('<summary/><frame number="1" status="Queued"/>', "<frame> after the subjob's <summary>"),
     ('<extra key="status">"x"</extra>', "extra key 'status' names a field"),
+    ('<frame number="1" status="Queued"><progress>%s</progress></frame>' % ("9" * 5000), "does not fit 64 bits"),
 ])
 def test_invalid_content_is_refused_with_place_and_line(body: str, message: str) -> None:
     with pytest.raises(QueueXMLError, match=message) as caught:

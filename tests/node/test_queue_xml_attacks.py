@@ -166,7 +166,7 @@ def test_the_text_limit() -> None:
                     max_text=1000)
     assert error.where == "job 'J' > subjob 's' > frame 1" and error.line is not None
     assert qx.load_queue(data, max_text=5000)
-    refused(qx.dump_queue({"N" * 2000: {}}), "attribute name of <job> is longer than the limit", max_text=1000)
+    refused(qx.dump_queue({"N" * 2000: {}}), "a job name is longer than the limit of 1000", max_text=1000)
 
 
 def test_a_text_node_beyond_the_parser_limit_is_refused() -> None:
