@@ -74,13 +74,13 @@ NAMESPACE = "urn:pyfarm:queue:1"
 READ_FORMATS = (1,)                         # the formats this module reads
 MAX_BYTES = 2 * 1024 ** 3                   # default limit on a document's size, in bytes
 MAX_TEXT = 8 * 1024 ** 2                    # default limit on one text or attribute value, in characters
-MAX_PROLOG = 64 * 1024                      # bytes allowed before the <queue> start tag
+_MAX_PROLOG = 64 * 1024                      # bytes allowed before the <queue> start tag
 FRAME_STATUSES = ("Queued", "Rendering", "Complete", "Failed", "Cancelled")
 
 _INT64 = (-2 ** 63, 2 ** 63 - 1)
 _LIBXML_TEXT_LIMIT = 10_000_000             # libxml2's own limit without XML_PARSE_HUGE, in bytes
 
-Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+_Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 
 
 def _error(reason: str, line: Optional[int] = None, where: Optional[str] = None) -> QueueXMLError:
@@ -172,8 +172,8 @@ def _unescape(text: str) -> str:
 # field tables, shared by writer and reader
 
 _Q = "{%s}" % NAMESPACE
-T_QUEUE, T_JOB, T_SUBJOB, T_FRAME = _Q + "queue", _Q + "job", _Q + "subjob", _Q + "frame"
-T_EXTRA, T_SUMMARY, T_ARGV, T_ARG = _Q + "extra", _Q + "summary", _Q + "argv", _Q + "arg"
+_T_QUEUE, _T_JOB, _T_SUBJOB, _T_FRAME = _Q + "queue", _Q + "job", _Q + "subjob", _Q + "frame"
+_T_EXTRA, _T_SUMMARY, _T_ARGV, _T_ARG = _Q + "extra", _Q + "summary", _Q + "argv", _Q + "arg"
 
 # name, kind, default when the element is left out (None: null)
 _JOB_FIELDS = (
@@ -239,7 +239,7 @@ def _pairs(value: Any, what: str, where: _Where) -> Iterator[tuple]:
         return iter(value.items())
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise _error("%s must be a mapping or an iterable of pairs, not %s" % (what, type(value).__name__),
-                            where=str(where))
+                     where=str(where))
     return _checked_pairs(value, what, where)
 
 
@@ -247,13 +247,13 @@ def _checked_pairs(items: Iterable, what: str, where: _Where) -> Iterator[tuple]
     for item in items:
         if not (isinstance(item, tuple) and len(item) == 2):
             raise _error("%s must yield (key, value) pairs, got %r" % (what, type(item).__name__),
-                                where=str(where))
+                         where=str(where))
         yield item
 
 
 def _bad(where: _Where, field: str, expected: str, value: Any) -> QueueXMLError:
     return _error("cannot write field %r: expected %s, got %s %.60r"
-                         % (field, expected, type(value).__name__, value), where=str(where))
+                  % (field, expected, type(value).__name__, value), where=str(where))
 
 
 def _int_literal(value: Any, where: _Where, field: str) -> str:
@@ -343,10 +343,10 @@ class _XMLWriter:
             xf = self.xf
             xf.write(indent)
             if _UNSAFE.search(key) or _UNSAFE.search(text):
-                with xf.element(T_EXTRA, {"key": _escape(key), "enc": "esc"}):
+                with xf.element(_T_EXTRA, {"key": _escape(key), "enc": "esc"}):
                     xf.write(_escape(text))
             else:
-                with xf.element(T_EXTRA, {"key": key}):
+                with xf.element(_T_EXTRA, {"key": key}):
                     xf.write(text)
 
     def summary(self, indent: str, counts: Counter, paused: bool, names: tuple) -> None:
@@ -355,7 +355,7 @@ class _XMLWriter:
         for name in names:
             attrib[name] = str(total if name == "total" else counts.get(name.capitalize(), 0))
         self.xf.write(indent)
-        with self.xf.element(T_SUMMARY, attrib):
+        with self.xf.element(_T_SUMMARY, attrib):
             pass
 
     # the hierarchy -------------------------------------------------------------------------------------------
@@ -370,7 +370,7 @@ class _XMLWriter:
         ind = "\n    "
         paused = job.get("paused", False)
         xf.write("\n  ")
-        with self.named(T_JOB, name):
+        with self.named(_T_JOB, name):
             for field, kind, default in _JOB_FIELDS:
                 value = job.get(field, default)
                 if value is None and kind.endswith("?"):
@@ -408,7 +408,7 @@ class _XMLWriter:
         counts: Counter = Counter()
         seen = set()
         xf.write("\n    ")
-        with self.named(T_SUBJOB, name):
+        with self.named(_T_SUBJOB, name):
             self.extras(ind, subjob, _SUBJOB_DERIVED)
             for key, frame in _pairs(subjob.get("frames"), "a subjob's frames", where):
                 where.frame = key
@@ -434,7 +434,7 @@ class _XMLWriter:
         ind = "\n        "
         get = frame.get
         xf.write("\n      ")
-        with xf.element(T_FRAME, {"number": str(number), "status": status}):
+        with xf.element(_T_FRAME, {"number": str(number), "status": status}):
             for field, tag, kind, default, always in _FRAME_WRITE:
                 value = get(field, default)
                 if kind == "text":
@@ -459,15 +459,15 @@ class _XMLWriter:
                     if not isinstance(value, (list, tuple)):
                         raise _bad(where, field, "a list of strings", value)
                     xf.write(ind)
-                    with xf.element(T_ARGV):
+                    with xf.element(_T_ARGV):
                         for arg in value:
                             if arg.__class__ is not str and not isinstance(arg, str):
                                 raise _bad(where, field, "a list of strings", value)
                             if _UNSAFE.search(arg):
-                                with xf.element(T_ARG, _ESC):
+                                with xf.element(_T_ARG, _ESC):
                                     xf.write(_escape(arg))
                             else:
-                                with xf.element(T_ARG):
+                                with xf.element(_T_ARG):
                                     xf.write(arg)
             if get("stdout", "") == "":
                 self.extras(ind, frame, _FRAME_KEYS)
@@ -497,7 +497,7 @@ def write_queue(out: Union[str, "os.PathLike[str]", BinaryIO], jobs: Any, *,
         xf.write_declaration()
         writer = _XMLWriter(xf)
         root_attrib = {"format": str(FORMAT), "created": _created(created)}
-        with xf.element(T_QUEUE, root_attrib, nsmap={None: NAMESPACE}):
+        with xf.element(_T_QUEUE, root_attrib, nsmap={None: NAMESPACE}):
             for name, job in _pairs(jobs, "jobs", writer.where):
                 writer.job(name, job)
             xf.write("\n")
@@ -590,7 +590,7 @@ def _check_prolog(head: bytes, eof: bool) -> bool:
             match = _ENCODING.match(head[pos:end + 2])
             if match and match.group(1).lower() not in _UTF8_NAMES:
                 raise _error("the document declares encoding %r; queue XML is always UTF-8"
-                                    % match.group(1).decode("ascii"), line=head.count(b"\n", 0, pos) + 1)
+                             % match.group(1).decode("ascii"), line=head.count(b"\n", 0, pos) + 1)
             pos = end + 2
         elif rest == b"<!--":
             end = head.find(b"-->", pos + 4)
@@ -601,7 +601,7 @@ def _check_prolog(head: bytes, eof: bool) -> bool:
             if len(rest) < 4 and not eof and b"<!--".startswith(rest):
                 return False
             raise _error("the document has a DOCTYPE/DTD; queue XML never has one (entities and external "
-                                "references are refused)", line=head.count(b"\n", 0, pos) + 1)
+                         "references are refused)", line=head.count(b"\n", 0, pos) + 1)
         elif len(rest) < 2 and not eof:
             return False
         else:
@@ -634,8 +634,8 @@ class _Input:
             self._head += data
             if _check_prolog(self._head, eof=not data):
                 self._head = None
-            elif len(self._head) > MAX_PROLOG:
-                raise _error("no <queue> element in the first %d bytes" % MAX_PROLOG)
+            elif len(self._head) > _MAX_PROLOG:
+                raise _error("no <queue> element in the first %d bytes" % _MAX_PROLOG)
         return data
 
 
@@ -684,7 +684,8 @@ def _schema(fmt: int) -> "etree.XMLSchema":
         cache = _local.schemas = {}
     schema = cache.get(fmt)
     if schema is None:
-        data = resources.files(__package__ or "farm_node").joinpath("schemas").joinpath("queue-%d.xsd" % fmt).read_bytes()
+        package = resources.files(__package__ or "farm_node")
+        data = package.joinpath("schemas").joinpath("queue-%d.xsd" % fmt).read_bytes()
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         schema = cache[fmt] = etree.XMLSchema(etree.fromstring(data, parser))
     return schema
@@ -827,7 +828,7 @@ def _v1_fields(el: Any, table: dict, reserved: frozenset, state: _ReadState, fie
     extras: dict = {}
     for child in el:
         tag = child.tag
-        if tag == T_EXTRA:
+        if tag == _T_EXTRA:
             key = _v1_attr_text(child, "key", state)
             if len(key) > max_text:
                 raise state.error("an extra key is longer than the limit of %d characters" % max_text, child)
@@ -865,7 +866,7 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
     copy of its head when its first child container starts, and again (without its dropped children) at its end.
     """
     schema = _schema(1)
-    _v1_validate(schema, _v1_shell(root, T_JOB), state, root.sourceline)
+    _v1_validate(schema, _v1_shell(root, _T_JOB), state, root.sourceline)
     job_defaults = {name: default for name, _, default in _JOB_FIELDS}
     frame_defaults = {name: default for name, _, default in _FRAME_FIELDS}
     stack = [_QUEUE]                        # kinds of the open elements
@@ -877,13 +878,13 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
     frame_numbers: set = set()
 
     def job_record() -> Record:
-        shell = _v1_shell(job, T_SUBJOB)
+        shell = _v1_shell(job, _T_SUBJOB)
         _v1_validate(schema, shell, state, job.sourceline)
         fields = _v1_fields(shell, _V1_JOB, _JOB_RESERVED, state, dict(job_defaults), max_text)
         return Record("job", state.job, fields)
 
     def subjob_record() -> Record:
-        shell = _v1_shell(subjob, T_FRAME)
+        shell = _v1_shell(subjob, _T_FRAME)
         _v1_validate(schema, shell, state, subjob.sourceline)
         return Record("subjob", state.subjob, _v1_fields(shell, {}, _SUBJOB_DERIVED, state, {}, max_text))
 
@@ -904,7 +905,7 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
                 continue
             tag = el.tag
             if parent is _SUBJOB:
-                if tag == T_FRAME:
+                if tag == _T_FRAME:
                     if sub_phase == 2:
                         raise state.error("<frame> after the subjob's <summary>", el)
                     if not sub_head:
@@ -914,13 +915,13 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
                     state.frame = el.get("number")
                     stack.append(_FRAME)
                     continue
-                if sub_phase == 2 or (sub_phase == 1 and tag != T_SUMMARY):
+                if sub_phase == 2 or (sub_phase == 1 and tag != _T_SUMMARY):
                     raise state.error("<%s> must come before the subjob's frames and summary" % _local_name(tag), el)
-                if tag == T_SUMMARY:
+                if tag == _T_SUMMARY:
                     sub_phase = 2
                 stack.append(_FIELD)
             elif parent is _JOB:
-                if tag == T_SUBJOB:
+                if tag == _T_SUBJOB:
                     if job_phase == 2:
                         raise state.error("<subjob> after the job's <summary>", el)
                     if not job_head:
@@ -935,13 +936,13 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
                     frame_numbers = set()
                     stack.append(_SUBJOB)
                     continue
-                if job_phase == 2 or (job_phase == 1 and tag != T_SUMMARY):
+                if job_phase == 2 or (job_phase == 1 and tag != _T_SUMMARY):
                     raise state.error("<%s> must come before the job's subjobs and summary" % _local_name(tag), el)
-                if tag == T_SUMMARY:
+                if tag == _T_SUMMARY:
                     job_phase = 2
                 stack.append(_FIELD)
             else:                                           # in the queue
-                if tag != T_JOB:
+                if tag != _T_JOB:
                     raise state.error("<%s> is not allowed in <queue>, only <job>" % _local_name(tag), el)
                 job, job_phase, job_head = el, 0, False
                 state.job, state.subjob, state.frame = named(el, "job"), None, None
@@ -991,13 +992,13 @@ def _read_v1(events: Iterator[tuple], root: Any, state: _ReadState, max_text: in
             job = None
             state.job = None
         else:                               # the root: what is left of it must be an empty queue
-            _v1_validate(schema, _v1_shell(root, T_JOB), state, root.sourceline)
+            _v1_validate(schema, _v1_shell(root, _T_JOB), state, root.sourceline)
 
 
 _READERS = {"1": _read_v1}
 
 
-def iter_records(source: Source, *, max_bytes: int = MAX_BYTES, max_text: int = MAX_TEXT) -> Iterator[Record]:
+def iter_records(source: _Source, *, max_bytes: int = MAX_BYTES, max_text: int = MAX_TEXT) -> Iterator[Record]:
     """Read a queue document as a stream of ``Record``s in document order, memory flat in the size of the queue.
 
     ``("job", name, fields)`` (priority, max_attempts, paused, submitted, frame_timeout and extra keys), then for
@@ -1071,7 +1072,7 @@ def _finish_job(job: dict) -> dict:
     return job
 
 
-def iter_queue(source: Source, *, max_bytes: int = MAX_BYTES, max_text: int = MAX_TEXT) -> Iterator[tuple]:
+def iter_queue(source: _Source, *, max_bytes: int = MAX_BYTES, max_text: int = MAX_TEXT) -> Iterator[tuple]:
     """Read a queue document as ``(name, job)`` pairs, one whole job in memory at a time.
 
     Each job is in the node's returned form: ``status`` and ``frames`` counts, ``subjobs`` (each with ``status``,
@@ -1095,6 +1096,6 @@ def iter_queue(source: Source, *, max_bytes: int = MAX_BYTES, max_text: int = MA
         yield name, _finish_job(job)
 
 
-def load_queue(source: Source, *, max_bytes: int = MAX_BYTES, max_text: int = MAX_TEXT) -> dict:
+def load_queue(source: _Source, *, max_bytes: int = MAX_BYTES, max_text: int = MAX_TEXT) -> dict:
     """The whole job dictionary of a queue document (see ``iter_queue``); nothing is returned on any error."""
     return dict(iter_queue(source, max_bytes=max_bytes, max_text=max_text))
