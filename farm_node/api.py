@@ -221,6 +221,9 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
     def workers() -> Any:
         return {"workers": coordinator.workers()}
 
+    from farm_node import worker_api
+    worker_api.install(app, coordinator, auth, ApiError, read_json)
+
     if extra_routes is not None:
         extra_routes(app, auth, ApiError, read_body, read_json)
     return app

@@ -6,15 +6,17 @@ that lost its frame changes nothing. Time comes from an injected clock so that l
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from farm_node import scheduler
-from farm_node.errors import NotFound, StaleAttempt
+from farm_node.errors import Conflict, NotFound, StaleAttempt
 from farm_node.jobspec import parse_submission
 from farm_node.store import Store
 
@@ -35,16 +37,24 @@ class HostState:
     last_seen: float = 0.0
     lost: bool = False
     kills: set[int] = field(default_factory=set)
+    # Remote hosts only: the worker's id (kept in its data folder), whether it has told this coordinator what it holds
+    # since the coordinator started, and whether it said goodbye (a clean stop).
+    worker_id: str | None = None
+    attached: bool = False
+    stopped: bool = False
 
 
 class _AttemptLog:
     """The log file of one running attempt, its 64 KiB tail, and when the tail was last saved."""
 
-    def __init__(self, path: str, cap: int) -> None:
+    def __init__(self, path: str, cap: int, note_bytes: int = 0) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         self.path = path
         self.file = open(path, "ab")
         self.written = self.file.tell()
+        # Log bytes the render host has sent for this attempt (the file minus the coordinator's own notes): a report
+        # replayed after a lost answer or a restart names its offset, and what is already here is not written again.
+        self.received = max(0, self.written - note_bytes)
         self.cap = cap
         self.full = self.written >= cap
         self.tail = bytearray()
@@ -97,12 +107,25 @@ class Coordinator:
         self.started_at = clock()
         self.hosts: dict[str, HostState] = {}
         self._logs: dict[int, _AttemptLog] = {}
-        self._lease_lock = threading.Lock()
+        self._lease_lock = threading.RLock()
         self._work = threading.Condition()
         self._work_gen = 0
         self._kill_listeners: list[Callable[[str, int], None]] = []
+        self._work_listeners: list[Callable[[], None]] = []
         self._subjob_names: dict[int, str] = {}
         self._closing = False
+        # Remote hosts (docs/DESIGN.md, "Worker protocol"): this coordinator's life, the number of every lease answer,
+        # and the lease answers that may still be on their way to their host (attempt -> (host, number)).
+        self.epoch = secrets.token_hex(8)
+        self._lease_numbers = itertools.count(1)
+        self._in_flight: dict[int, tuple[str, int]] = {}
+        self._kills_lock = threading.Lock()
+        self._swept = False
+        self._checks_stop = threading.Event()
+        for h in store.hosts():
+            if h["name"] != name:
+                self.hosts[h["name"]] = HostState(h["name"], h["slots"], info=h["info"], lost=h["lost"],
+                                                  last_seen=h["last_seen"] or 0.0, worker_id=h["worker_id"])
 
     # -- start and stop -----------------------------------------------------------------------------------------
     def recover(self, local_host: str | None = None) -> int:
@@ -124,7 +147,12 @@ class Coordinator:
 
     def shutdown(self) -> None:
         self._closing = True
+        self._checks_stop.set()
         self.wake_workers()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
 
     # -- hosts --------------------------------------------------------------------------------------------------
     def register_host(self, name: str, slots: int, local: bool = False, info: dict[str, Any] | None = None
@@ -148,14 +176,21 @@ class Coordinator:
             return
         state = self.hosts.get(host)
         if state is not None and not state.local:
-            state.kills.add(attempt_id)
+            with self._kills_lock:
+                state.kills.add(attempt_id)
         for listener in self._kill_listeners:
             listener(host, attempt_id)
+
+    def on_work(self, listener: Callable[[], None]) -> None:
+        """``listener()`` is called (from any thread) when frames may have become available."""
+        self._work_listeners.append(listener)
 
     def wake_workers(self) -> None:
         with self._work:
             self._work_gen += 1
             self._work.notify_all()
+        for listener in self._work_listeners:
+            listener()
 
     def wait_for_work(self, seen_gen: int, timeout: float) -> int:
         """Block until frames may have become available after generation ``seen_gen`` (or ``timeout``)."""
@@ -231,6 +266,8 @@ class Coordinator:
                     self._end_attempt(txn, f[17], "cancelled", None, "retried by a user", now)
                 self.store.update_frames(txn, job_id, [f[0] for f in rows], status=scheduler.QUEUED, attempts=0,
                                          attempt_id=None, progress=0, exit_code=None, error=None, finished=None)
+                # An attempt of a lost host must not come back and complete a frame the user asked to render anew.
+                self.store.retire_lost_attempts(txn, [f[0] for f in rows])
                 self.store.clear_blocklist(txn, job_id)
         for f in rendering:
             self._kill(f[5] or self._attempt_host(f[17]), f[17])
@@ -305,16 +342,19 @@ class Coordinator:
         for job, host in self.store.blocklist():
             blocked.setdefault(host, []).append(job)
         out = []
-        for h in self.hosts.values():
+        for h in list(self.hosts.values()):
             n = held.get(h.name, 0)
-            state = "lost" if h.lost else ("rendering" if n else "idle")
+            state = "lost" if h.lost else "stopped" if h.stopped and not n else ("rendering" if n else "idle")
             out.append({"name": h.name, "state": state, "slots": h.slots, "frames": n, "last_seen": h.last_seen,
                         "local": h.local, "blocklisted": blocked.get(h.name, []), **h.info})
         return out
 
     # -- frames: what render hosts do ---------------------------------------------------------------------------
-    def lease(self, host: str, free: int) -> list[dict[str, Any]]:
-        """Hand up to ``free`` queued frames to ``host``, in scheduling order; each starts a new attempt."""
+    def lease(self, host: str, free: int, answer_no: int | None = None) -> list[dict[str, Any]]:
+        """Hand up to ``free`` queued frames to ``host``, in scheduling order; each starts a new attempt.
+
+        ``answer_no`` numbers the lease answer to a remote host, remembered until the host confirms it got it.
+        """
         if free <= 0 or self._closing:
             return []
         state = self.hosts.get(host)
@@ -345,6 +385,8 @@ class Coordinator:
                                              progress=0, exit_code=None, started=None, finished=None, error=None,
                                              stdout="")
                     self._logs[attempt_id] = _AttemptLog(os.path.join(self.data_dir, log_path), self.max_log_bytes)
+                    if answer_no is not None:
+                        self._in_flight[attempt_id] = (host, answer_no)
                     extra = store_extra(f)
                     last = extra.get("last_frame")
                     out.append({"attempt": attempt_id, "job": job["name"], "subjob": self._subjob_name(subjob_id),
@@ -385,14 +427,22 @@ class Coordinator:
                                      started=self.clock())
 
     def output(self, attempt_id: int, data: bytes = b"", progress: float | None = None,
-               tail: bytes | None = None) -> bool:
-        """Append log bytes of a running attempt. False means the log is full: send only ``tail`` from now on."""
+               tail: bytes | None = None, offset: int | None = None) -> bool:
+        """Append log bytes of a running attempt. False means the log is full: send only ``tail`` from now on.
+
+        ``offset`` (remote hosts) is where ``data`` starts in the attempt's output: bytes already here are skipped.
+        """
         a = self._current(attempt_id)
         alog = self._logs.get(attempt_id)
         if alog is None:
             alog = self._logs[attempt_id] = _AttemptLog(os.path.join(self.data_dir, a["log_path"]),
-                                                        self.max_log_bytes)
+                                                        self.max_log_bytes, a["note_bytes"])
         with alog.lock:
+            if offset is not None and data:
+                seen = alog.received - offset
+                alog.received = max(alog.received, offset + len(data))
+                if seen > 0:
+                    data = data[seen:]
             keep = alog.write(data)
             if tail is not None:
                 alog.set_tail(tail)
@@ -481,16 +531,264 @@ class Coordinator:
                                          attempts=attempts_used, error=reason, finished=now)
         self.wake_workers()
 
+    # -- remote hosts: join, heartbeat, lease, reports, loss (docs/DESIGN.md, "Worker protocol") ---------------
+    def _remote(self, host: str, worker_id: str | None) -> HostState | None:
+        """The state of remote host ``host`` (None if new); Conflict if the name belongs to another host."""
+        state = self.hosts.get(host)
+        if host == self.name or (state is not None and state.local):
+            raise Conflict("%r is the name of the coordinator's own host; give the worker its own --name" % host)
+        if (state is not None and worker_id and state.worker_id and state.worker_id != worker_id and state.attached
+                and not state.lost and not state.stopped and self.clock() - state.last_seen <= self.lost_after):
+            raise Conflict("another worker named %r is attached to this coordinator; give each worker its own --name"
+                           % host)
+        return state
+
+    def host_heartbeat(self, host: str, worker_id: str | None, slots: int, info: dict[str, Any] | None,
+                       holding: Iterable[int], epoch: str | None = None, seen: int = 0,
+                       leaving: bool = False) -> dict[str, Any]:
+        """A remote host says it is alive and which attempts it holds; the answer says which of them to kill.
+
+        This is also how a host joins, re-joins after it was declared lost, and re-attaches after a restart of the
+        coordinator: the store's view of what the host renders is reconciled with what the host says it holds.
+        ``seen`` is the number of the last lease answer the host received from this coordinator (``epoch``): leases
+        numbered after it may still be on their way and are not taken for lost.
+        """
+        held = {int(a) for a in holding}
+        kill: set[int] = set()
+        with self._lease_lock:
+            state = self._remote(host, worker_id)
+            now = self.clock()
+            if state is None:
+                state = self.hosts[host] = HostState(host, slots)
+            joined = (not state.attached or state.lost or state.stopped or state.worker_id != worker_id
+                      or state.slots != slots or (info and state.info != info))
+            if joined and (state.lost or state.stopped or not state.attached):
+                log.info("host %s %s", host, "joins" if not state.attached else "joins again")
+            state.slots, state.worker_id, state.last_seen = slots, worker_id, now
+            if info:
+                state.info = dict(info)
+            state.lost, state.attached = False, True
+            confirmed = seen if epoch == self.epoch else 0
+            if leaving:
+                confirmed = float("inf")  # a host that stops holds nothing more than it says
+            unclaimed = []
+            for a in self.store.running_attempts(host):
+                if a["id"] in held:
+                    continue
+                flight = self._in_flight.get(a["id"])
+                if flight is not None and flight[1] > confirmed:
+                    continue
+                unclaimed.append(a)
+            for attempt_id, (h, number) in list(self._in_flight.items()):
+                if h == host and number <= confirmed:
+                    del self._in_flight[attempt_id]
+            revive, gone = [], []
+            for attempt_id in sorted(held):
+                a = self.store.attempt(attempt_id)
+                if a is not None and a["host"] == host and a["current"] == attempt_id and a["outcome"] == "running":
+                    if leaving:
+                        gone.append(a)
+                    continue
+                if a is not None and not leaving and self._revivable(a, host):
+                    revive.append(a)
+                else:
+                    kill.add(attempt_id)
+            if unclaimed:
+                self._lose(unclaimed, "host %s no longer holds this frame (its worker restarted, or the lease never"
+                                      " reached it)" % host)
+            if gone:
+                self._lose(gone, "host %s stopped before it reported this frame's end" % host)
+            for a in revive:
+                self._revive(a)
+            state.stopped = leaving
+            if joined or leaving:
+                self.store.save_host(host, slots, state.info, worker_id, now, False)
+        kill.update(self.take_kills(host))
+        return {"epoch": self.epoch, "kill": sorted(kill), "heartbeat": self.heartbeat,
+                "lost_after": self.lost_after}
+
+    def take_kills(self, host: str) -> list[int]:
+        """The attempts ``host`` was told to kill since it last asked (cancel, retry, delete)."""
+        state = self.hosts.get(host)
+        if state is None:
+            return []
+        with self._kills_lock:
+            kills, state.kills = state.kills, set()
+        return sorted(kills)
+
+    def has_kills(self, host: str) -> bool:
+        state = self.hosts.get(host)
+        return bool(state is not None and state.kills)
+
+    def touch(self, host: str) -> None:
+        """A remote host is still there (its heartbeat's long poll is answered)."""
+        state = self.hosts.get(host)
+        if state is not None and state.attached and not state.lost:
+            state.last_seen = self.clock()
+
+    def lease_remote(self, host: str, worker_id: str | None, free: int) -> dict[str, Any] | None:
+        """Frames for a remote host; None if the host must send a heartbeat first (new, lost, or unknown since a
+        restart of the coordinator). Every answer is numbered, see ``host_heartbeat``."""
+        with self._lease_lock:
+            state = self._remote(host, worker_id)
+            if (state is None or not state.attached or state.lost or state.stopped
+                    or (worker_id and state.worker_id != worker_id)):
+                return None
+            state.last_seen = self.clock()
+            answer_no = next(self._lease_numbers)
+            leases = self.lease(host, free, answer_no=answer_no)
+        return {"epoch": self.epoch, "seq": answer_no, "leases": leases}
+
+    def host_reports(self, host: str, worker_id: str | None, records: list[dict[str, Any] | None]) -> list[str]:
+        """Apply a remote host's reports in order; per record "ok", "full" (log full: send only the tail from now
+        on), "stale" (the attempt is not this host's current one: stop it, drop its reports) or "bad"."""
+        state = self._remote(host, worker_id)
+        if state is not None and state.attached and not state.lost:
+            state.last_seen = self.clock()
+        return [self._report(host, r) if r is not None else "bad" for r in records]
+
+    def _report(self, host: str, r: dict[str, Any]) -> str:
+        kind, attempt_id = r.get("type"), r.get("attempt")
+        if not isinstance(attempt_id, int):
+            return "bad"
+        a = self.store.attempt(attempt_id)
+        if a is None or a["host"] != host:
+            return "stale"
+        if a["current"] != attempt_id or a["outcome"] != "running":
+            with self._lease_lock:
+                a = self.store.attempt(attempt_id)
+                if a is None or not self._revivable(a, host):
+                    return "stale"
+                self._revive(a)
+        try:
+            if kind == "started":
+                self.started(attempt_id, int(r["pid"]))
+            elif kind == "output":
+                keep = self.output(attempt_id, r.get("data") or b"", r.get("progress"), r.get("tail"),
+                                   r.get("offset"))
+                return "ok" if keep else "full"
+            elif kind == "finished":
+                self.finished(attempt_id, r.get("exit_code"), r.get("error"))
+            elif kind in ("interrupted", "abandoned"):
+                with self._lease_lock:
+                    a = self._current(attempt_id)
+                    reason = "host %s: %s" % (host, r.get("reason") or kind)
+                    if kind == "interrupted":
+                        self._requeue([a], "interrupted", reason, count=False)
+                    else:
+                        self._lose([a], reason, outcome="abandoned")
+            else:
+                return "bad"
+        except StaleAttempt:
+            return "stale"
+        except (KeyError, TypeError, ValueError):
+            return "bad"
+        return "ok"
+
+    def _lose(self, attempts: list[dict[str, Any]], reason: str, outcome: str = "lost") -> None:
+        """A host lost these attempts: a failed attempt if its render had started (CONTRACT section 1), else the
+        attempt is given back. A "lost" attempt may come back while its frame was not given to another host."""
+        started = [a for a in attempts if a["pid"] is not None]
+        unstarted = [a for a in attempts if a["pid"] is None]
+        for a in attempts:
+            log.warning("frame attempt %d: %s", a["id"], reason)
+        if started:
+            self._requeue(started, outcome, reason, count=True)
+        if unstarted:
+            self._requeue(unstarted, outcome, reason + "; its render had not started, so the attempt is given back",
+                          count=False)
+
+    def _revivable(self, a: dict[str, Any], host: str) -> bool:
+        return (a["host"] == host and a["outcome"] == "lost" and a["current"] is None
+                and a["frame_status"] in (scheduler.QUEUED, scheduler.FAILED)
+                and self.store.latest_attempt(a["frame_id"]) == a["id"])
+
+    def _revive(self, a: dict[str, Any]) -> None:
+        """A host that was taken for lost still holds an attempt whose frame went to nobody else: it goes on."""
+        with self._lease_lock, self.store.write() as txn:
+            fields: dict[str, Any] = {"status": scheduler.RENDERING, "attempt_id": a["id"], "error": None,
+                                      "finished": None}
+            if a["pid"] is None:
+                fields["attempts"] = a["attempts"] + 1  # the loss gave this attempt back
+            else:
+                fields.update(host=a["host"], pid=a["pid"])
+            self.store.update_attempt(txn, a["id"], outcome="running", finished=None, error=None)
+            self.store.update_frames(txn, a["job_id"], [a["frame_id"]], **fields)
+            self._note(txn, a["id"], "host %s answered again and still holds this frame: this attempt goes on"
+                       % a["host"])
+        log.info("frame attempt %d goes on: host %s answered again", a["id"], a["host"])
+
+    def check(self) -> None:
+        """Declare silent remote hosts lost; once, two heartbeats after start, requeue frames no host claimed."""
+        now = self.clock()
+        with self._lease_lock:
+            for state in list(self.hosts.values()):
+                if state.local or state.lost or state.stopped:
+                    continue
+                since = state.last_seen if state.attached else max(state.last_seen, self.started_at)
+                if now - since <= self.lost_after:
+                    continue
+                state.lost = True
+                log.warning("host %s is lost: no heartbeat for %gs", state.name, now - since)
+                self.store.save_host(state.name, state.slots, state.info, state.worker_id, state.last_seen, True)
+                running = self.store.running_attempts(state.name)
+                if running:
+                    self._lose(running, "host %s stopped answering (no heartbeat for %gs) while rendering this frame"
+                               % (state.name, self.lost_after))
+            if not self._swept and now - self.started_at >= 2 * self.heartbeat:
+                self._swept = True
+                claimed = {h.name for h in self.hosts.values() if h.attached or h.local} | {self.name}
+                stray: dict[str, list[dict[str, Any]]] = {}
+                for a in self.store.running_attempts():
+                    if a["host"] not in claimed:
+                        stray.setdefault(a["host"], []).append(a)
+                for host, attempts in stray.items():
+                    self._lose(attempts, "the coordinator restarted and host %s did not claim this frame within %gs"
+                               % (host, 2 * self.heartbeat))
+
+    def start_checks(self, interval: float | None = None) -> threading.Thread:
+        """Run ``check`` in a thread until ``shutdown`` (the decisions read the injected clock)."""
+        every = interval or max(0.05, min(1.0, self.heartbeat / 4))
+
+        def loop() -> None:
+            while not self._checks_stop.wait(every):
+                try:
+                    self.check()
+                except Exception:  # the next round tries again; the store keeps the truth
+                    log.exception("checking the render hosts failed")
+
+        t = threading.Thread(target=loop, name="host-checks", daemon=True)
+        t.start()
+        return t
+
     def _end_attempt(self, txn: Any, attempt_id: int | None, outcome: str, exit_code: int | None, error: str,
                      now: float) -> None:
         if attempt_id is None:
             return
         self.store.update_attempt(txn, attempt_id, outcome=outcome, exit_code=exit_code, finished=now, error=error)
+        self._note(txn, attempt_id, error)
+
+    def _note(self, txn: Any, attempt_id: int, text: str) -> None:
+        """Write a line of the coordinator's own into the attempt's log (why it ended, why it goes on)."""
+        line = ("\n[pyfarm] %s\n" % text).encode()
         alog = self._logs.pop(attempt_id, None)
         if alog is not None:
             with alog.lock:
-                alog.file.write(("\n[pyfarm] %s\n" % error).encode())
+                alog.file.write(line)
                 alog.close()
+        else:
+            a = self.store.attempt(attempt_id)
+            if a is None:
+                return
+            path = os.path.join(self.data_dir, a["log_path"])
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "ab") as f:
+                    f.write(line)
+            except OSError as exc:
+                log.warning("cannot write to the log %s: %s", path, exc)
+                return
+        self.store.add_note_bytes(txn, attempt_id, len(line))
 
 
 def store_extra(frame_row: tuple) -> dict[str, Any]:

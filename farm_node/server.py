@@ -83,6 +83,13 @@ def _server_class() -> Any:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # Stop handing out frames and answer the workers' long polls now, not after the graceful shutdown's
+            # wait for open connections.
+            for hook in getattr(self, "exit_hooks", ()):
+                hook()
+            super().handle_exit(sig, frame)
+
     return Server
 
 
@@ -123,6 +130,8 @@ def serve(cfg: Config, announce: Callable[[str], None] = print, extra_startup: A
     async def lifespan(app: Any):
         app.state.changes.bind()
         local.start()
+        # Remote render hosts: silent ones are declared lost, unclaimed frames requeued after a restart.
+        coordinator.start_checks()
         if extra_startup is not None:
             background.extend(extra_startup(app, coordinator, data_dir, cfg))
         write_json_atomic(os.path.join(data_dir, "node.json"),
@@ -146,6 +155,7 @@ def serve(cfg: Config, announce: Callable[[str], None] = print, extra_startup: A
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="on",
                             access_log=False)
     server = _server_class()(config)
+    server.exit_hooks = [coordinator.shutdown]
     try:
         server.run(sockets=[sock])
     finally:

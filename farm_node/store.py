@@ -81,7 +81,15 @@ CREATE TABLE IF NOT EXISTS tombstones (name TEXT NOT NULL, rev INTEGER NOT NULL)
 CREATE TABLE IF NOT EXISTS blocklist (job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
                                       host TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,
                                       blocked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, host));
+CREATE TABLE IF NOT EXISTS hosts (name TEXT PRIMARY KEY, slots INTEGER NOT NULL, info TEXT NOT NULL DEFAULT '{}',
+                                  worker_id TEXT, last_seen REAL, lost INTEGER NOT NULL DEFAULT 0);
 """
+# Columns added after a store file may already exist: (table, column, declaration).
+_ADDED_COLUMNS = (
+    # Bytes of "[pyfarm] ..." notes the coordinator wrote into an attempt's log, so that the bytes the render host
+    # sent can be told from them (a replayed report must not write its log bytes twice).
+    ("attempts", "note_bytes", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 _FRAME_COLS = ("id, job_id, subjob_id, number, status, host, pid, command, argv, stdout, attempts, exit_code, progress,"
                " started, finished, error, extra, attempt_id")
@@ -130,6 +138,9 @@ class Store:
         self._counts: dict[int, dict[int, dict[str, int]]] = {}
         with self._lock:
             self._db.executescript(_SCHEMA)
+            for table, column, decl in _ADDED_COLUMNS:
+                if column not in {r[1] for r in self._db.execute("PRAGMA table_info(%s)" % table)}:
+                    self._db.execute("ALTER TABLE %s ADD COLUMN %s %s" % (table, column, decl))
             self.revision = int(self._meta("revision", 0))
             self.floor = int(self._meta("floor", 0))
             if self._meta("schema", None) is None:
@@ -321,18 +332,34 @@ class Store:
     def attempt(self, attempt_id: int) -> dict[str, Any] | None:
         with self.read() as db:
             row = db.execute("SELECT a.id, a.frame_id, a.number, a.host, a.pid, a.outcome, a.log_path, f.attempt_id,"
-                             " f.job_id, f.status, f.attempts, j.max_attempts, a.started FROM attempts a"
-                             " JOIN frames f ON f.id=a.frame_id JOIN jobs j ON j.id=f.job_id WHERE a.id=?",
+                             " f.job_id, f.status, f.attempts, j.max_attempts, a.started, a.note_bytes"
+                             " FROM attempts a JOIN frames f ON f.id=a.frame_id JOIN jobs j ON j.id=f.job_id"
+                             " WHERE a.id=?",
                              (attempt_id,)).fetchone()
         if row is None:
             return None
         keys = ("id", "frame_id", "number", "host", "pid", "outcome", "log_path", "current", "job_id",
-                "frame_status", "attempts", "max_attempts", "started")
+                "frame_status", "attempts", "max_attempts", "started", "note_bytes")
         return dict(zip(keys, row))
 
     def update_attempt(self, txn: Txn, attempt_id: int, **fields: Any) -> None:
         cols = ", ".join("%s=?" % k for k in fields)
         txn.db.execute("UPDATE attempts SET %s WHERE id=?" % cols, (*fields.values(), attempt_id))
+
+    def add_note_bytes(self, txn: Txn, attempt_id: int, n: int) -> None:
+        txn.db.execute("UPDATE attempts SET note_bytes=note_bytes+? WHERE id=?", (n, attempt_id))
+
+    def latest_attempt(self, frame_id: int) -> int | None:
+        with self.read() as db:
+            return db.execute("SELECT MAX(id) FROM attempts WHERE frame_id=?", (frame_id,)).fetchone()[0]
+
+    def retire_lost_attempts(self, txn: Txn, frame_ids: Iterable[int]) -> None:
+        """Lost attempts of these frames may no longer come back (a user retried the frames)."""
+        ids = list(frame_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            txn.db.execute("UPDATE attempts SET outcome='retired' WHERE outcome='lost' AND frame_id IN (%s)"
+                           % ",".join("?" * len(chunk)), chunk)
 
     def running_attempts(self, host: str | None = None) -> list[dict[str, Any]]:
         sql = ("SELECT a.id, a.frame_id, a.host, a.pid, a.started, f.job_id, a.log_path FROM attempts a"
@@ -355,6 +382,21 @@ class Store:
         with self.read() as db:
             return [r[0] for r in db.execute("SELECT a.log_path FROM attempts a JOIN frames f ON f.id=a.frame_id"
                                              " WHERE f.job_id=?", (job_id,))]
+
+    # -- render hosts -------------------------------------------------------------------------------------------
+    def save_host(self, name: str, slots: int, info: dict[str, Any], worker_id: str | None, last_seen: float,
+                  lost: bool) -> None:
+        """Remember a remote render host across restarts (not a change of the queue: no revision)."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO hosts VALUES (?,?,?,?,?,?)",
+                             (name, slots, json.dumps(info), worker_id, last_seen, 1 if lost else 0))
+
+    def hosts(self) -> list[dict[str, Any]]:
+        with self.read() as db:
+            rows = db.execute("SELECT name, slots, info, worker_id, last_seen, lost FROM hosts ORDER BY name"
+                              ).fetchall()
+        return [{"name": r[0], "slots": r[1], "info": json.loads(r[2]), "worker_id": r[3], "last_seen": r[4],
+                 "lost": bool(r[5])} for r in rows]
 
     # -- blocklist ----------------------------------------------------------------------------------------------
     def count_failure(self, txn: Txn, job_id: int, host: str, limit: int) -> bool:

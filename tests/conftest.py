@@ -164,3 +164,74 @@ def unique_name():
     def make(prefix: str = "job") -> str:
         return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
     return make
+
+
+class WorkerProcess(NodeProcess):
+    """A `farm-node worker` child process taking frames from ``coordinator`` (a URL) under the name ``name``."""
+
+    def __init__(self, data_dir: str, coordinator: str, name: str, token: str = "test-token", slots: int = 1,
+                 args: Optional[List[str]] = None, env: Optional[Dict[str, str]] = None) -> None:
+        NodeProcess.__init__(self, data_dir, token=token, slots=slots, args=args, env=env, command="worker")
+        self.coordinator = coordinator
+        self.name = name
+
+    def spawn(self) -> "WorkerProcess":
+        """Start the process without waiting for it (start several at once, then ``wait_started`` each)."""
+        os.makedirs(self.data_dir, exist_ok=True)
+        info = os.path.join(self.data_dir, "node.json")
+        if os.path.exists(info):
+            os.remove(info)
+        cmd = [node_python(), "-m", "farm_node", "worker", "--coordinator", self.coordinator, "--name", self.name,
+               "--data-dir", self.data_dir, "--token", self.token, "--slots", str(self.slots),
+               "--exe", "render=" + STANDIN] + self.args
+        env = dict(os.environ)
+        env.setdefault("PYFARM_STANDIN_SECONDS", "0.05")
+        env.update(self.env)
+        env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        out = open(self.output_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir)
+        out.close()
+        return self
+
+    def wait_started(self, timeout: float = 30.0) -> "WorkerProcess":
+        info = os.path.join(self.data_dir, "node.json")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                raise RuntimeError("the worker exited with %s:\n%s" % (self.proc and self.proc.returncode,
+                                                                         self.output()))
+            try:
+                with open(info) as f:
+                    if json.load(f).get("pid") == self.proc.pid:
+                        return self
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError("the worker did not start in %ss:\n%s" % (timeout, self.output()))
+
+    def start(self, timeout: float = 30.0) -> "WorkerProcess":
+        return self.spawn().wait_started(timeout)
+
+
+@pytest.fixture
+def worker_factory(tmp_path):
+    """Workers of a coordinator (a NodeProcess or a URL): ``worker_factory(node, "w1", env={...})``; killed at the end.
+
+    ``start=False`` spawns without waiting (then ``wait_started()``), ``start=None`` only builds it.
+    """
+    workers = []
+
+    def make(coordinator, name: str, slots: int = 1, args: Optional[List[str]] = None,
+             env: Optional[Dict[str, str]] = None, start: Optional[bool] = True) -> WorkerProcess:
+        url = coordinator if isinstance(coordinator, str) else coordinator.url
+        worker = WorkerProcess(str(tmp_path / ("worker-%s-%d" % (name, len(workers)))), url, name, slots=slots,
+                               args=args, env=env)
+        workers.append(worker)
+        if start is None:
+            return worker
+        return worker.start() if start else worker.spawn()
+
+    yield make
+    for worker in workers:
+        worker.kill()

@@ -1,0 +1,165 @@
+"""The coordinator's routes of the worker protocol (docs/DESIGN.md, "Worker protocol"). HTTP only: no SQL here.
+
+    POST /api/worker/heartbeat   who the host is and which attempts it holds -> which to kill; also how a host joins,
+                                 re-joins and re-attaches. A long poll of up to one heartbeat, so a kill order (cancel,
+                                 retry, delete) reaches the host at once.
+    POST /api/worker/lease       a long poll for frames while the host has free slots
+    POST /api/worker/reports     a batch of started/output/finished/interrupted/abandoned records, in order, answered
+                                 one by one: "ok", "full", "stale" or "bad"
+
+They need the node's token like every /api route. The long polls are coroutines that park on a wake-up signal, so
+a hundred idle hosts cost no threads.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from typing import Any, Callable
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+
+from farm_node.coordinator import Coordinator
+
+MAX_WAIT = 60.0
+MAX_NAME = 200
+
+
+class _Wakeup:
+    """Wakes parked long polls; ``notify`` may be called from any thread. Binds to the server's loop on first use."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    def notify(self, *_args: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._fire)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+
+    def _fire(self) -> None:
+        event, self._event = self._event, asyncio.Event()
+        if event is not None:
+            event.set()
+
+    async def wait(self, ready: Callable[[], bool], timeout: float, request: Request | None = None) -> None:
+        """Until ``ready()``, ``timeout`` seconds, or the client of ``request`` went away (checked every second)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._event = loop, asyncio.Event()
+        deadline = loop.time() + timeout
+        while not ready():
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            event = self._event
+            assert event is not None
+            try:
+                await asyncio.wait_for(event.wait(), min(left, 1.0))
+            except asyncio.TimeoutError:
+                if request is not None and await request.is_disconnected():
+                    return
+
+
+def install(app: FastAPI, coordinator: Coordinator, auth: list, api_error: type, read_json: Any) -> None:
+    work = _Wakeup()
+    orders = _Wakeup()
+    coordinator.on_work(work.notify)
+    coordinator.on_work(orders.notify)  # also at shutdown: the heartbeats' long polls answer at once
+    coordinator.on_kill(orders.notify)
+
+    async def common(request: Request) -> tuple[dict[str, Any], str, str | None]:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise api_error(422, "the body is a JSON object naming the host: {\"host\": name, ...}")
+        host = body.get("host")
+        if not isinstance(host, str) or not host.strip() or len(host) > MAX_NAME:
+            raise api_error(422, "host: the render host's name, 1 to %d characters" % MAX_NAME, path="host")
+        worker_id = body.get("worker_id")
+        if worker_id is not None and not isinstance(worker_id, str):
+            raise api_error(422, "worker_id must be a string", path="worker_id")
+        return body, host, worker_id
+
+    def number(body: dict[str, Any], key: str, default: float, low: float = 0) -> Any:
+        value = body.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+            raise api_error(422, "%s must be a number of at least %g" % (key, low), path=key)
+        return value
+
+    @app.post("/api/worker/heartbeat", dependencies=auth, tags=["workers"])
+    async def heartbeat(request: Request) -> Any:
+        body, host, worker_id = await common(request)
+        holding = body.get("holding", [])
+        if not isinstance(holding, list) or not all(isinstance(a, int) and not isinstance(a, bool) for a in holding):
+            raise api_error(422, "holding must be a list of attempt ids", path="holding")
+        info = body.get("info")
+        if info is not None and not isinstance(info, dict):
+            raise api_error(422, "info must be an object", path="info")
+        slots = int(number(body, "slots", 1))
+        seen = int(number(body, "seen", 0))
+        wait = min(float(number(body, "wait", 0)), MAX_WAIT)
+        epoch = body.get("epoch")
+        leaving = bool(body.get("leaving"))
+        answer = await run_in_threadpool(coordinator.host_heartbeat, host, worker_id, slots, info, holding,
+                                         epoch if isinstance(epoch, str) else None, seen, leaving)
+        if not answer["kill"] and wait > 0 and not leaving:
+            await orders.wait(lambda: coordinator.has_kills(host) or coordinator.closing, wait, request)
+            answer["kill"] = coordinator.take_kills(host)
+            coordinator.touch(host)
+        return answer
+
+    @app.post("/api/worker/lease", dependencies=auth, tags=["workers"])
+    async def lease(request: Request) -> Any:
+        body, host, worker_id = await common(request)
+        free = int(number(body, "free", 1, low=1))
+        wait = min(float(number(body, "wait", 0)), MAX_WAIT)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            generation = coordinator.work_generation
+            answer = await run_in_threadpool(coordinator.lease_remote, host, worker_id, free)
+            if answer is None:
+                raise api_error(409, "host %r is not attached to this coordinator (new, declared lost, or the"
+                                     " coordinator restarted): send a heartbeat first" % host, rejoin=True)
+            left = deadline - loop.time()
+            if answer["leases"] or left <= 0 or coordinator.closing:
+                return answer
+            await work.wait(lambda: coordinator.work_generation != generation or coordinator.closing, left, request)
+            if await request.is_disconnected():
+                return {"epoch": coordinator.epoch, "seq": answer["seq"], "leases": []}
+
+    @app.post("/api/worker/reports", dependencies=auth, tags=["workers"])
+    async def reports(request: Request) -> Any:
+        body, host, worker_id = await common(request)
+        records = body.get("records")
+        if not isinstance(records, list):
+            raise api_error(422, "records must be a list of reports", path="records")
+        decoded = [_decode(r) for r in records]
+        results = await run_in_threadpool(coordinator.host_reports, host, worker_id, decoded)
+        return {"epoch": coordinator.epoch, "results": results}
+
+
+def _decode(record: Any) -> dict[str, Any] | None:
+    """A report with its log bytes (base64 on the wire) as bytes; None if it is malformed."""
+    if not isinstance(record, dict):
+        return None
+    out = dict(record)
+    try:
+        for key in ("data", "tail"):
+            if out.get(key) is not None:
+                out[key] = base64.b64decode(out[key], validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        return None
+    for key in ("offset", "exit_code", "pid"):
+        if out.get(key) is not None and (isinstance(out[key], bool) or not isinstance(out[key], int)):
+            return None
+    progress = out.get("progress")
+    if progress is not None and (isinstance(progress, bool) or not isinstance(progress, (int, float))):
+        return None
+    if out.get("error") is not None and not isinstance(out["error"], str):
+        return None
+    return out
