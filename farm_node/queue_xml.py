@@ -23,6 +23,7 @@ Writing::
     write_queue(out, jobs, *, created=None) -> {"jobs": n, "subjobs": n, "frames": n}
     atomic_write_queue(path, jobs, *, created=None) -> same counts
     dump_queue(jobs, *, created=None) -> bytes
+    iter_dump_queue(jobs, *, created=None, chunk_size=65536) -> chunks of bytes, for a streamed HTTP response
 
 ``jobs`` is a mapping of job names to jobs, or any iterable of ``(name, job)`` pairs; ``job["subjobs"]`` and
 ``subjob["frames"]`` may likewise be mappings or iterables of pairs, each consumed once, so a store can feed frames
@@ -65,7 +66,7 @@ from .errors import QueueXMLError
 __all__ = [
     "FORMAT", "NAMESPACE", "READ_FORMATS", "MAX_BYTES", "MAX_TEXT", "FRAME_STATUSES",
     "QueueXMLError", "Record", "derive_status",
-    "write_queue", "atomic_write_queue", "dump_queue",
+    "write_queue", "atomic_write_queue", "dump_queue", "iter_dump_queue",
     "iter_records", "iter_queue", "load_queue",
 ]
 
@@ -360,7 +361,17 @@ class _XMLWriter:
 
     # the hierarchy -------------------------------------------------------------------------------------------
 
-    def job(self, name: Any, job: Any) -> None:
+    def document(self, jobs: Any, created: Optional[float]) -> Iterator[None]:
+        """Writes the whole document, yielding after each frame (so a caller can take the bytes so far)."""
+        xf = self.xf
+        xf.write_declaration()
+        root_attrib = {"format": str(FORMAT), "created": _created(created)}
+        with xf.element(_T_QUEUE, root_attrib, nsmap={None: NAMESPACE}):
+            for name, job in _pairs(jobs, "jobs", self.where):
+                yield from self.job(name, job)
+            xf.write("\n")
+
+    def job(self, name: Any, job: Any) -> Iterator[None]:
         where = self.where
         where.job, where.subjob, where.frame = name, None, None
         name = _name(name, where, "a job")
@@ -391,13 +402,14 @@ class _XMLWriter:
                 if sub_name in seen:
                     raise _error("subjob %r is given twice" % (sub_name,), where=str(where))
                 seen.add(sub_name)
-                job_counts.update(self.subjob(sub_name, subjob, paused))
+                counts = yield from self.subjob(sub_name, subjob, paused)
+                job_counts.update(counts)
                 where.subjob = where.frame = None
             self.summary(ind, job_counts, paused, _JOB_COUNTS)
             xf.write("\n  ")
         self.counts["jobs"] += 1
 
-    def subjob(self, name: Any, subjob: Any, paused: bool) -> Counter:
+    def subjob(self, name: Any, subjob: Any, paused: bool) -> Iterator[None]:
         where = self.where
         where.subjob, where.frame = name, None
         name = _name(name, where, "a subjob")
@@ -417,6 +429,7 @@ class _XMLWriter:
                     raise _error("frame %d is given twice" % number, where=str(where))
                 seen.add(number)
                 counts[self.frame(number, frame)] += 1
+                yield
             where.frame = None
             self.summary(ind, counts, paused, _SUBJOB_COUNTS)
             xf.write("\n    ")
@@ -494,14 +507,28 @@ def write_queue(out: Union[str, "os.PathLike[str]", BinaryIO], jobs: Any, *,
     if isinstance(out, os.PathLike):
         out = os.fspath(out)
     with etree.xmlfile(out, encoding="UTF-8") as xf:
-        xf.write_declaration()
         writer = _XMLWriter(xf)
-        root_attrib = {"format": str(FORMAT), "created": _created(created)}
-        with xf.element(_T_QUEUE, root_attrib, nsmap={None: NAMESPACE}):
-            for name, job in _pairs(jobs, "jobs", writer.where):
-                writer.job(name, job)
-            xf.write("\n")
+        for _ in writer.document(jobs, created):
+            pass
     return writer.counts
+
+
+def iter_dump_queue(jobs: Any, *, created: Optional[float] = None, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+    """The queue document of ``jobs`` as chunks of about ``chunk_size`` bytes, produced as they are consumed.
+
+    For a streamed HTTP response: memory stays flat however big the queue.  An error raises from the iterator
+    after the chunks before it, which then do not form a whole document (a reader refuses it as cut short).
+    """
+    buf = io.BytesIO()
+    with etree.xmlfile(buf, encoding="UTF-8") as xf:
+        for _ in _XMLWriter(xf).document(jobs, created):
+            xf.flush()
+            if buf.tell() >= chunk_size:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+    if buf.tell():
+        yield buf.getvalue()
 
 
 def dump_queue(jobs: Any, *, created: Optional[float] = None) -> bytes:

@@ -178,8 +178,9 @@ def test_round_trip_is_exact_and_every_file_matches_the_schema(jobs: Dict[str, d
     data = qx.dump_queue(jobs, created=0)
     whole_document_valid(data)
     assert strict(qx.load_queue(data)) == strict(node_form(jobs))
-    # streamed input (one-shot iterables) writes the very same bytes
+    # streamed input (one-shot iterables) writes the very same bytes, and so does the chunked writer
     assert qx.dump_queue(streamed(jobs), created=0) == data
+    assert b"".join(qx.iter_dump_queue(streamed(jobs), created=0, chunk_size=256)) == data
     # and what was read writes the same file again (derived input keys are ignored)
     assert qx.dump_queue(qx.load_queue(data), created=0) == data
 
@@ -341,6 +342,37 @@ def test_sources_and_outputs(tmp_path: pathlib.Path) -> None:
         qx.load_queue(io.StringIO(path.read_text("utf-8")))
     with pytest.raises(QueueXMLError, match="cannot read"):
         qx.load_queue(tmp_path / "missing.xml")
+
+
+def test_iter_dump_queue_streams_chunks_as_it_goes() -> None:
+    consumed = []
+
+    def frames() -> Iterator:
+        for number in range(1, 2001):
+            consumed.append(number)
+            yield number, frame(stdout="line\n" * 10)
+
+    chunks = qx.iter_dump_queue({"J": job({"s": {"frames": frames()}})}, created=0, chunk_size=4096)
+    first = next(chunks)
+    assert first.startswith(b"<?xml") and 4096 <= len(first) < 8192
+    assert 0 < len(consumed) < 100                  # the frames are read as the chunks are taken, not all first
+    rest = b"".join(chunks)
+    assert len(qx.load_queue(first + rest)["J"]["subjobs"]["s"]["frames"]) == 2000
+
+
+def test_iter_dump_queue_raises_after_the_chunks_before_the_error() -> None:
+    def frames() -> Iterator:
+        for number in range(1, 2001):
+            yield number, frame(stdout="line\n" * 10)
+        raise RuntimeError("the database went away")
+
+    got = []
+    with pytest.raises(RuntimeError, match="went away"):
+        for chunk in qx.iter_dump_queue({"J": job({"s": {"frames": frames()}})}, chunk_size=4096):
+            got.append(chunk)
+    assert got
+    with pytest.raises(QueueXMLError, match="cut short"):
+        qx.load_queue(b"".join(got))
 
 
 def test_json_form_frame_keys_are_accepted_and_read_back_as_ints() -> None:
