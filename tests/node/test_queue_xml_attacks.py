@@ -187,3 +187,13 @@ def test_only_utf8_is_read(data: bytes, message: str) -> None:
 
 def test_a_huge_prolog_is_refused() -> None:
     refused(b"<!--" + b"x" * 100_000 + b"-->" + HEAD.encode() + b"</queue>", "no <queue> element in the first")
+
+
+def test_schema_location_hints_are_not_fetched(listener: socket.socket, secret: pathlib.Path) -> None:
+    url = "http://127.0.0.1:%d/evil.xsd" % listener.getsockname()[1]
+    data = ('<queue xmlns="urn:pyfarm:queue:1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xsi:schemaLocation="urn:pyfarm:queue:1 %s" format="1"><job name="J" xsi:noNamespaceSchemaLocation="%s">'
+            '<subjob name="s"><frame number="1" status="Queued" xsi:schemaLocation="urn:x %s"/></subjob></job>'
+            '</queue>' % (url, secret.as_uri(), url)).encode()
+    assert list(qx.load_queue(data)) == ["J"]        # XML Schema allows the hints; we never follow them
+    assert nobody_called(listener)
