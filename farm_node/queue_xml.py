@@ -12,9 +12,9 @@ The format (``docs/queue-xml.md``, schema ``farm_node/schemas/queue-<N>.xsd``)::
             <stdout>This is the first line in the log
     This is the second</stdout>
           </frame>
-          <summary status="Failed" complete="0" total="1" failed="1"/>
+          <summary status="Failed" complete="0" total="1" failed="1"></summary>
         </subjob>
-        <summary status="Failed" complete="0" total="1" failed="1" queued="0" rendering="0" cancelled="0"/>
+        <summary status="Failed" complete="0" total="1" failed="1" queued="0" ...></summary>
       </job>
     </queue>
 
