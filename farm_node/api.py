@@ -75,8 +75,7 @@ class ChangeSignal:
                 return
 
 
-def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: Any = None,
-               extra_routes: Any = None) -> FastAPI:
+def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: Any = None) -> FastAPI:
     app = FastAPI(title="PyFarm node", version=__version__, lifespan=lifespan,
                   description="A render farm node: jobs, subjobs and frames of Maya renders. Every /api route but "
                               "/api/health needs `Authorization: Bearer <token>`.")
@@ -224,8 +223,8 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
     from farm_node import worker_api
     worker_api.install(app, coordinator, auth, ApiError, read_json)
 
-    if extra_routes is not None:
-        extra_routes(app, auth, ApiError, read_body, read_json)
+    from farm_node import queue_api
+    queue_api.install(app, coordinator, auth, ApiError)
     return app
 
 

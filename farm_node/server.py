@@ -93,12 +93,13 @@ def _server_class() -> Any:
     return Server
 
 
-def serve(cfg: Config, announce: Callable[[str], None] = print, extra_startup: Any = None) -> int:
+def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
     import asyncio
 
     import uvicorn
 
     from farm_node.api import create_app
+    from farm_node.backup import RollingBackups
     from farm_node.coordinator import Coordinator
     from farm_node.local_worker import LocalWorker
     from farm_node.runner import ExeMap
@@ -132,8 +133,9 @@ def serve(cfg: Config, announce: Callable[[str], None] = print, extra_startup: A
         local.start()
         # Remote render hosts: silent ones are declared lost, unclaimed frames requeued after a restart.
         coordinator.start_checks()
-        if extra_startup is not None:
-            background.extend(extra_startup(app, coordinator, data_dir, cfg))
+        if cfg.backup_interval > 0:
+            backups = RollingBackups(store, data_dir, cfg.backup_interval, cfg.backup_keep)
+            background.append(asyncio.create_task(backups.loop()))
         write_json_atomic(os.path.join(data_dir, "node.json"),
                           {"url": url, "port": port, "pid": os.getpid(), "name": name})
         announce("PyFarm node %r listening on %s (data in %s)" % (name, url, data_dir))

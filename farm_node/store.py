@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from farm_node import scheduler
 from farm_node.errors import Conflict, NotFound
-from farm_node.jobspec import JobSpec
+from farm_node.jobspec import JobSpec, split_command
 
 SCHEMA_VERSION = 1
 
@@ -233,8 +233,11 @@ class Store:
                 if status == scheduler.RENDERING:
                     status, attempts = scheduler.QUEUED, max(0, attempts - 1)
                 fextra = {k: v for k, v in f.items() if k not in _FRAME_FIELDS}
-                rows.append((job_id, sid, int(number), status, f.get("host"), f.get("pid"), f.get("command") or "",
-                             json.dumps(f.get("argv") or []), f.get("stdout") or "", attempts, f.get("exit_code"),
+                command = f.get("command") or ""
+                argv = f.get("argv") or split_command("%s.subjobs.%s.frames.%s.command" % (name, sname, number),
+                                                      command)
+                rows.append((job_id, sid, int(number), status, f.get("host"), f.get("pid"), command,
+                             json.dumps(argv), f.get("stdout") or "", attempts, f.get("exit_code"),
                              f.get("progress") or 0, f.get("started"), f.get("finished"), f.get("error"),
                              json.dumps(fextra) if fextra else "{}", txn.rev))
                 if len(rows) >= 5000:
@@ -500,36 +503,40 @@ class Store:
                     .fetchall()}
 
     def iter_jobs_for_export(self, name: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Jobs with their frames read in batches, for an XML backup that must not hold the whole queue."""
-        with self.read() as db:
+        """Jobs with their frames read in batches from one snapshot of the store, for an XML backup.
+
+        A connection of its own in one read transaction: WAL gives it a fixed view of the queue while the node
+        keeps writing, and the backup never holds the whole queue in memory.
+        """
+        db = sqlite3.connect(self.path, check_same_thread=False)
+        try:
+            db.execute("BEGIN")
             heads = db.execute(self._JOB_HEAD_SQL + (" WHERE name=?" if name else "") + " ORDER BY id",
                                (name,) if name else ()).fetchall()
-        for row in heads:
-            with self.read() as db:
-                job, subs = self._job_head(db, row)
-            out_subs = []
-            for sid, (sname, sub) in subs.items():
-                sub = dict(sub)
-                sub["frames"] = self._iter_frames(sid)
-                out_subs.append((sname, sub))
-            job["subjobs"] = out_subs
-            yield row[1], job
+            for row in heads:
+                job_id, jname, priority, max_attempts, frame_timeout, paused, submitted, extra = row
+                job: dict[str, Any] = {"priority": priority, "max_attempts": max_attempts, "paused": bool(paused),
+                                       "submitted": submitted, "frame_timeout": frame_timeout}
+                for k, v in json.loads(extra).items():
+                    job.setdefault(k, v)
+                subjobs = db.execute("SELECT id, name, extra FROM subjobs WHERE job_id=? ORDER BY id",
+                                     (job_id,)).fetchall()
+                job["subjobs"] = ((sname, dict(json.loads(sextra), frames=self._snapshot_frames(db, sid)))
+                                  for sid, sname, sextra in subjobs)
+                yield jname, job
+            db.execute("COMMIT")
+        finally:
+            db.close()
 
-    def _iter_frames(self, subjob_id: int) -> Iterator[tuple[int, dict[str, Any]]]:
-        last = None
+    @staticmethod
+    def _snapshot_frames(db: sqlite3.Connection, subjob_id: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        cursor = db.execute("SELECT %s FROM frames WHERE subjob_id=? ORDER BY number" % _FRAME_COLS, (subjob_id,))
         while True:
-            with self.read() as db:
-                if last is None:
-                    rows = db.execute("SELECT %s FROM frames WHERE subjob_id=? ORDER BY number LIMIT 2000"
-                                      % _FRAME_COLS, (subjob_id,)).fetchall()
-                else:
-                    rows = db.execute("SELECT %s FROM frames WHERE subjob_id=? AND number>? ORDER BY number"
-                                      " LIMIT 2000" % _FRAME_COLS, (subjob_id, last)).fetchall()
+            rows = cursor.fetchmany(2000)
             if not rows:
                 return
             for r in rows:
                 yield r[3], frame_dict(r)
-            last = rows[-1][3]
 
     def changes(self, since: int) -> dict[str, Any]:
         """What changed after revision ``since``, in the job dictionary's shape (docs/DESIGN.md)."""

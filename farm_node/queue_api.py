@@ -1,0 +1,46 @@
+"""The XML routes of the API: GET and POST /api/queue.xml (CONTRACT section 2)."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from farm_node import backup, queue_xml
+
+
+def install(app: FastAPI, coordinator: Any, auth: list, api_error: Any) -> None:
+    @app.get("/api/queue.xml", dependencies=auth, tags=["backup"])
+    def save(job: str | None = None) -> Any:
+        if job is not None:
+            coordinator.store.job_row(job)  # 404 before any byte is sent
+        return StreamingResponse(iterate_in_threadpool(backup.export_chunks(coordinator.store, job)),
+                                 media_type="application/xml",
+                                 headers={"Content-Disposition": 'attachment; filename="queue.xml"'})
+
+    @app.post("/api/queue.xml", dependencies=auth, tags=["backup"],
+              openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {}}}})
+    async def load(request: Request, replace: bool = False) -> Any:
+        # The body goes to a file first: a big queue is read from it twice (check, then insert), never held whole.
+        fd, path = tempfile.mkstemp(prefix=".restore-", suffix=".xml", dir=coordinator.data_dir)
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as f:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > queue_xml.MAX_BYTES:
+                        raise api_error(413, "the XML is larger than this node restores (%d GiB)"
+                                        % (queue_xml.MAX_BYTES // 2 ** 30))
+                    f.write(chunk)
+            if size == 0:
+                raise api_error(400, "the body is empty: send an XML queue file")
+            names = await run_in_threadpool(backup.restore, coordinator, path, replace)
+        finally:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        return JSONResponse({"jobs": names}, status_code=201)
