@@ -189,8 +189,8 @@ def test_save_and_load_queue_off_the_main_thread(qtbot, node_factory, make_panel
     qtbot.waitUntil(lambda: panel.model.find(name) is None, timeout=WAIT)
     panel.ask_open_path = lambda: path
     assert panel.load_queue()
+    qtbot.waitUntil(lambda: any("Restored" in t and name in t for t, _ in messages), timeout=WAIT)
     qtbot.waitUntil(lambda: panel.model.find(name) is not None, timeout=WAIT)
-    assert any("Restored" in t and name in t for t, _ in messages)
     # loading it again: the farm refuses the taken name, and the panel says so in words
     assert panel.load_queue()
     qtbot.waitUntil(lambda: any(error for _, error in messages), timeout=WAIT)

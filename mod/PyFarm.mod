@@ -1,0 +1,2 @@
++ PyFarm 0.1.0 ..
+PYTHONPATH +:= .

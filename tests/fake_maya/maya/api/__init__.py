@@ -1,0 +1,1 @@
+"""The fake ``maya.api`` package (tests only)."""
