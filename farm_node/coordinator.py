@@ -493,6 +493,8 @@ class Coordinator:
             self.store.update_attempt(txn, attempt_id, outcome="complete" if ok else "failed", exit_code=exit_code,
                                       finished=now, error=fields.get("error"))
             self.store.update_frames(txn, a["job_id"], [a["frame_id"]], **fields)
+            if error and error not in (stdout or ""):
+                self._note(txn, attempt_id, error)  # e.g. a frame timeout: the log says why the render stopped
         if blocked:
             log.warning("host %s is blocklisted for job id %d after %d failed frames", a["host"], a["job_id"],
                         self.block_after)
@@ -747,8 +749,12 @@ class Coordinator:
                                % (host, 2 * self.heartbeat))
 
     def start_checks(self, interval: float | None = None) -> threading.Thread:
-        """Run ``check`` in a thread until ``shutdown`` (the decisions read the injected clock)."""
+        """Run ``check`` in a thread until ``shutdown`` (the decisions read the injected clock).
+
+        Called when the node starts serving: the hosts' two heartbeats to claim their frames count from then.
+        """
         every = interval or max(0.05, min(1.0, self.heartbeat / 4))
+        self.started_at = self.clock()
 
         def loop() -> None:
             while not self._checks_stop.wait(every):
