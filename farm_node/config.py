@@ -117,4 +117,9 @@ def load(flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | No
         raise ConfigError("--slots must be 0 or more")
     if not 0 <= cfg.port <= 65535:
         raise ConfigError("--port must be from 0 to 65535")
+    if cfg.heartbeat <= 0:
+        raise ConfigError("--heartbeat must be a number of seconds above 0")
+    if cfg.lost_after <= cfg.heartbeat:
+        raise ConfigError("--lost-after (%gs) must be longer than --heartbeat (%gs): a host is lost after it missed"
+                          " heartbeats" % (cfg.lost_after, cfg.heartbeat))
     return cfg

@@ -732,6 +732,9 @@ class Coordinator:
                     continue
                 state.lost = True
                 log.warning("host %s is lost: no heartbeat for %gs", state.name, now - since)
+                for attempt_id, (h, _) in list(self._in_flight.items()):
+                    if h == state.name:
+                        del self._in_flight[attempt_id]
                 self.store.save_host(state.name, state.slots, state.info, state.worker_id, state.last_seen, True)
                 running = self.store.running_attempts(state.name)
                 if running:

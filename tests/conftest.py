@@ -234,4 +234,37 @@ def worker_factory(tmp_path):
 
     yield make
     for worker in workers:
+        renders = _renders_of(worker)
         worker.kill()
+        for proc in renders:
+            try:
+                proc.kill()
+            except Exception:  # already gone
+                pass
+
+
+def _renders_of(worker: WorkerProcess) -> list:
+    """The stand-in renders a worker runs or left behind (its children, and the pids in its held.json)."""
+    try:
+        import psutil
+    except ImportError:
+        return []
+    procs = []
+    try:
+        if worker.alive():
+            procs += psutil.Process(worker.proc.pid).children(recursive=True)
+    except psutil.Error:
+        pass
+    try:
+        with open(os.path.join(worker.data_dir, "held.json")) as f:
+            held = json.load(f)
+    except (OSError, ValueError):
+        held = {}
+    for entry in held.values():
+        try:
+            proc = psutil.Process(entry.get("pid") or -1)
+            if any(STANDIN in part for part in proc.cmdline()):
+                procs.append(proc)
+        except (psutil.Error, ValueError):
+            pass
+    return procs

@@ -360,3 +360,15 @@ def test_the_node_recovers_its_own_frames_and_leaves_remote_ones_to_their_hosts(
     assert frame(c, local["frame"])["status"] == "Queued"
     assert frame(c, remote["frame"])["status"] == "Rendering"
     assert os.path.exists(os.path.join(str(tmp_path), "farm.sqlite"))
+
+
+def test_heartbeat_and_lease_settings_are_checked():
+    from farm_node import config
+    from farm_node.errors import ConfigError
+    cfg = config.load({"heartbeat": 0.5, "lost_after": 2}, environ={})
+    assert (cfg.heartbeat, cfg.lost_after) == (0.5, 2.0)
+    assert (config.load({}, environ={}).heartbeat, config.load({}, environ={}).lost_after) == (5.0, 15.0)
+    with pytest.raises(ConfigError, match="lost-after"):
+        config.load({"heartbeat": 5, "lost_after": 5}, environ={})
+    with pytest.raises(ConfigError, match="heartbeat"):
+        config.load({}, environ={"FARM_HEARTBEAT": "0"})
