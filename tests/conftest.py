@@ -156,7 +156,8 @@ def node_factory(tmp_path):
 
     yield make
     for node in nodes:
-        node.kill()
+        # A clean stop kills the node's renders with it; a SIGKILL would leave hung ones running after the test.
+        node.stop()
 
 
 @pytest.fixture
