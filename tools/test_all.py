@@ -37,24 +37,32 @@ def venv_python(venv: str) -> str:
     return os.path.join(venv, "Scripts", "python.exe") if WINDOWS else os.path.join(venv, "bin", "python")
 
 
-def find_python(version: str) -> str | None:
-    """An interpreter of ``version`` (e.g. "3.7"): on PATH, under pyenv, or through the Windows launcher."""
-    names = ["python" + version]
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
+def _candidates(version: str):
+    yield shutil.which("python" + version)
     home = os.path.expanduser("~")
     for pattern in (os.path.join(home, ".pyenv", "versions", version + ".*", "bin", "python"),
                     os.path.join(home, ".pyenv", "pyenv-win", "versions", version + ".*", "python.exe")):
-        hits = sorted(glob.glob(pattern))
-        if hits:
-            return hits[-1]
+        yield from sorted(glob.glob(pattern), reverse=True)
     if WINDOWS and shutil.which("py"):
         r = subprocess.run(["py", "-" + version, "-c", "import sys; print(sys.executable)"], capture_output=True,
                            text=True)
         if r.returncode == 0:
-            return r.stdout.strip()
+            yield r.stdout.strip()
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of ``version`` (e.g. "3.7") that really runs: on PATH, under pyenv, or through py.exe.
+
+    A pyenv shim is on PATH for every version pyenv knows but only runs the ones made global, so each candidate
+    is asked its version.
+    """
+    for candidate in _candidates(version):
+        if not candidate:
+            continue
+        r = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                           capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.strip() == version:
+            return candidate
     return None
 
 
@@ -73,10 +81,13 @@ def ensure_env(venv: str, base_python: str, install: list[str]) -> str:
         say("making %s with %s" % (os.path.relpath(venv, ROOT), base_python))
         subprocess.run([base_python, "-m", "venv", venv], check=True)
     say("installing into %s: %s" % (os.path.relpath(venv, ROOT), " ".join(install)))
-    subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--upgrade", "pip"],
-                   check=True)
-    subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", *install], check=True,
-                   cwd=ROOT)
+    for args in (["--upgrade", "pip"], install):
+        r = subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args], cwd=ROOT,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            # pip's own words only when it failed: a clean install says nothing
+            sys.stdout.write(r.stdout + r.stderr)
+            raise SystemExit("[test_all] pip install %s failed in %s" % (" ".join(args), venv))
     with open(stamp_file, "w") as f:
         f.write(stamp)
     return py
@@ -88,7 +99,8 @@ def pytest(py: str, paths: list[str], env_extra: dict[str, str], label: str) -> 
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     say("%s: pytest %s" % (label, " ".join(paths)))
-    code = subprocess.run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths], cwd=ROOT, env=env).returncode
+    code = subprocess.run([py, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", *paths], cwd=ROOT,
+                          env=env).returncode
     say("%s: %s" % (label, "passed" if code == 0 else "FAILED (pytest exit %d)" % code))
     return code
 
