@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from maya_plugin import monitor_cli
+from maya_plugin import monitor_cli, qt
 from maya_plugin.qt import QtCore, QtWidgets
 
 WAIT = 60000
@@ -26,6 +26,11 @@ def test_farm_monitor_opens_the_panel_on_the_given_farm(qtbot, farm_node_server,
     name = unique_name("cli")
     farm_node_server.client().submit({name: {"subjobs": {"s": {"frames": {1: {"command": "render -s 1 -e 1 a.mb"}}}}}})
     seen = {}
+    # the application's own exec() would run its aboutToQuit clean-up inside this test process, so main() runs a
+    # local event loop instead, which ends when the panel shows the job (or after WAIT)
+    loop = QtCore.QEventLoop()
+    run = qt.qt_exec
+    monkeypatch.setattr(qt, "qt_exec", lambda app: run(loop))
 
     def look():
         panels = [w for w in QtWidgets.QApplication.topLevelWidgets() if w.objectName() == "PyFarmMonitor"
@@ -33,13 +38,20 @@ def test_farm_monitor_opens_the_panel_on_the_given_farm(qtbot, farm_node_server,
         if panels and panels[-1].model.find(name) is not None:
             seen["panel"] = panels[-1]
             seen["title"] = panels[-1].windowTitle()
-            QtWidgets.QApplication.instance().quit()
-        else:
+            loop.quit()
+        elif "stop" not in seen:
             QtCore.QTimer.singleShot(50, look)
 
     QtCore.QTimer.singleShot(0, look)
-    QtCore.QTimer.singleShot(WAIT, QtWidgets.QApplication.instance().quit)  # never hang the suite
-    assert monitor_cli.main(argv) == 0
+    guard = QtCore.QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(loop.quit)
+    guard.start(WAIT)
+    try:
+        assert monitor_cli.main(argv) == 0
+    finally:
+        guard.stop()
+        seen["stop"] = True
     assert seen.get("title") == "PyFarm Monitor"
     assert seen["panel"].runner.closed  # threads stopped when the window's loop ended
     seen["panel"].close()
