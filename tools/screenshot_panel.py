@@ -111,7 +111,6 @@ def main(argv: Any = None) -> int:
             scenes[shot] = path
         client.submit({"turntable_v001": job(scenes["turntable"], {"masterLayer": range(1, 5)}, "sw", 100)})
         panel = MonitorPanel(client=client, feed_wait=2.0, hosts_poll_ms=1000, log_poll_ms=300)
-        panel.url_edit.setText(url.replace("127.0.0.1", "render01"))
         panel.token_edit.setText(TOKEN)
         panel.resize(1040, 720)
         panel.show()

@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from maya_plugin.errors import FarmError
+from maya_plugin.errors import FarmConflict, FarmError
 from maya_plugin.qt import QAction, QtCore, QtGui, QtWidgets, Signal
 from maya_plugin.ui.delegates import ProgressDelegate
 from maya_plugin.ui.feed import FeedWatcher
@@ -46,9 +46,11 @@ def _save_queue(client: Any, path: str) -> int:
     return len(data)
 
 
-def _load_queue(client: Any, path: str) -> List[str]:
+def _load_queue(client: Any, path: str, replace: bool = False) -> List[str]:
     with open(path, "rb") as f:
         data = f.read()
+    if replace:
+        return list(client.restore_xml(data, replace=True))
     return list(client.restore_xml(data))
 
 
@@ -506,10 +508,20 @@ class MonitorPanel(QtWidgets.QWidget):
         if self.client is None:
             self._say("Not connected to a farm.", True)
             return False
-        self.runner.submit(_load_queue, self.client, path,
-                           on_done=lambda names: self._say("Restored %d job(s): %s." % (len(names), ", ".join(names))),
-                           on_error=lambda exc: self._say(describe_error(exc, "load the queue"), True))
+        self._restore(path, False)
         return True
+
+    def _restore(self, path: str, replace: bool) -> None:
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, FarmConflict) and not replace and self.confirm(
+                    "%s\nReplace the farm's jobs of the same names with the saved ones?" % describe_error(exc)):
+                self._restore(path, True)
+                return
+            self._say(describe_error(exc, "load the queue"), True)
+
+        self.runner.submit(_load_queue, self.client, path, replace,
+                           on_done=lambda names: self._say("Restored %d job(s): %s." % (len(names), ", ".join(names))),
+                           on_error=failed)
 
     # -- hooks (replaced by tests) ----------------------------------------------------------------------------------
     def confirm(self, text: str) -> bool:

@@ -191,10 +191,19 @@ def test_save_and_load_queue_off_the_main_thread(qtbot, node_factory, make_panel
     assert panel.load_queue()
     qtbot.waitUntil(lambda: any("Restored" in t and name in t for t, _ in messages), timeout=WAIT)
     qtbot.waitUntil(lambda: panel.model.find(name) is not None, timeout=WAIT)
-    # loading it again: the farm refuses the taken name, and the panel says so in words
+    # loading it again: the farm refuses the taken name; the panel asks, "no" says so in words...
+    asked = []
+    panel.confirm = lambda text: asked.append(text) or False
     assert panel.load_queue()
     qtbot.waitUntil(lambda: any(error for _, error in messages), timeout=WAIT)
     assert "load the queue" in [t for t, e in messages if e][-1]
+    assert asked and "Replace" in asked[0]
+    # ..."yes" replaces the job with the saved one
+    del messages[:]
+    panel.confirm = lambda text: True
+    assert panel.load_queue()
+    qtbot.waitUntil(lambda: any("Restored" in t and name in t for t, _ in messages), timeout=WAIT)
+    assert not any(error for _, error in messages)
 
 
 def test_unreachable_farm_shows_and_recovers_by_itself(qtbot, node_factory, make_panel, unique_name):
