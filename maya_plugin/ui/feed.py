@@ -29,8 +29,8 @@ class FeedWatcher(QtCore.QObject):
     unreachable = Signal(str)
     #: the farm answers again after ``unreachable``
     reachable = Signal()
-    #: the farm answered with an error (a refused token, ...): the message; the watcher keeps trying, slowly
-    failed = Signal(str)
+    #: the farm answered with an error (a refused token, ...): the FarmError; the watcher keeps trying, slowly
+    failed = Signal(object)
 
     def __init__(self, client: Any, wait: float = 20.0, retry_delay: float = 1.0, max_retry_delay: float = 10.0,
                  parent: Any = None) -> None:
@@ -91,11 +91,11 @@ class FeedWatcher(QtCore.QObject):
                 delay = min(delay * 2, self.max_retry_delay)
                 continue
             except FarmAuthError as exc:
-                self._emit(self.failed, str(exc))
+                self._emit(self.failed, exc)
                 self._pause(self.max_retry_delay)
                 continue
             except FarmError as exc:
-                self._emit(self.failed, str(exc))
+                self._emit(self.failed, exc)
                 since = 0
                 self._pause(delay)
                 delay = min(delay * 2, self.max_retry_delay)

@@ -310,8 +310,8 @@ class MonitorPanel(QtWidgets.QWidget):
         self._say("The farm answers again.")
         self.refresh_hosts()
 
-    def _on_feed_failed(self, text: str) -> None:
-        self.banner.setText(describe_error(FarmError(text)))
+    def _on_feed_failed(self, exc: BaseException) -> None:
+        self.banner.setText(describe_error(exc, "follow the farm"))
         self.banner.show()
 
     def refresh_hosts(self) -> None:

@@ -1,10 +1,12 @@
 """Where the Submit dialog gets its scene from: a "scene source" object handed to it.
 
-A scene source has four methods. The first two read the scene and run on the GUI thread (Maya's commands only work
-there); the last two work on what ``snapshot`` read, so ``submit`` runs on a worker thread with the network call:
+A scene source has four methods. Only ``snapshot`` reads the scene, on the GUI thread (Maya's commands only work
+there; reading switches render layers, so the dialog does it when it opens, on "Re-read scene" and once more at
+Submit, not at every keystroke). The others work on what it read, so ``submit`` can run on a worker thread with the
+network call:
 
-    describe() -> SceneSummary                      what the form lists: layers, cameras, renderer, defaults
     snapshot() -> scene state                       the scene read now (``maya_plugin.scene.SceneInfo`` in Maya)
+    describe(snapshot) -> SceneSummary              what the form lists: layers, cameras, renderer, defaults
     preflight(snapshot, **options) -> [Check]       the pre-flight findings (``maya_plugin.preflight.Check``)
     submit(client, snapshot, **options) -> name     builds the job and sends it with ``client``; raises SubmitError
                                                     (PreflightFailed, FrameListError, ...) or FarmError
@@ -38,9 +40,8 @@ class SceneSummary(NamedTuple):
 class MayaSceneSource(object):
     """The open Maya scene (through ``maya_plugin.submit``)."""
 
-    def describe(self) -> SceneSummary:
-        from maya_plugin import builder, frames, renderers, scene
-        info = scene.read_scene()
+    def describe(self, info: Any) -> SceneSummary:
+        from maya_plugin import builder, frames, renderers
         per_layer = [frames.format_frames(builder.layer_frames(info, layer)) for layer in info.layers]
         default_frames = per_layer[0] if len(set(per_layer)) == 1 else "each layer's own range"
         cameras = {}  # type: Dict[str, bool]
@@ -78,7 +79,7 @@ class StaticSceneSource(object):
         self._checks = checks
         self.calls = []  # type: List[Tuple[str, Dict[str, Any]]]
 
-    def describe(self) -> SceneSummary:
+    def describe(self, snapshot: Any) -> SceneSummary:
         return self.summary
 
     def snapshot(self) -> Any:

@@ -6,9 +6,10 @@
 - The farm address and token are remembered (``FarmSettings``); the rest is read from the scene each time the
   dialog is opened or "Re-read scene" is pressed: layers and cameras as check lists, the renderer, the default frame
   range and job name (as placeholders: a field left empty keeps each layer's own value).
-- The pre-flight checks are run (on the GUI thread: they read the scene) whenever an option changes, shortly after
-  the last keystroke, and shown with their severity; an ``error`` disables sending.
-- "Submit" takes a snapshot of the scene on the GUI thread, then builds and sends the job on a worker thread
+- The pre-flight checks are run on the scene as read (no Maya call) whenever an option changes, shortly after the
+  last keystroke, and shown with their severity; an ``error`` disables sending.
+- "Submit" reads the scene once more on the GUI thread (it may have been saved since), checks again, then builds and
+  sends the job on a worker thread
   (``TaskRunner``). The answer comes back as the job's name, or the farm's error in words; ``submitted(name)`` is
   emitted on success.
 """
@@ -49,6 +50,7 @@ class SubmitDialog(QtWidgets.QDialog):
         self.settings = settings or FarmSettings()
         self.runner = TaskRunner(self, max_workers=1, name="pyfarm-submit")
         self.summary = None  # type: Any
+        self.snapshot = None  # type: Any
         self.checks = []  # type: List[Any]
         self._default_layers = []  # type: List[str]
         self._default_cameras = []  # type: List[str]
@@ -156,11 +158,13 @@ class SubmitDialog(QtWidgets.QDialog):
     def reload_scene(self) -> None:
         """Read the scene again and refill the form (the farm fields and typed values are kept)."""
         try:
-            summary = self.source.describe()
+            snapshot = self.source.snapshot()
+            summary = self.source.describe(snapshot)
         except (SubmitError, FarmError) as exc:
             self._show_result(describe_error(exc), error=True)
             self.submit_button.setEnabled(False)
             return
+        self.snapshot = snapshot
         self.summary = summary
         self.scene_label.setText(summary.path or "(untitled scene: save it first)")
         self.name_edit.setPlaceholderText(summary.default_name or "job name")
@@ -223,8 +227,10 @@ class SubmitDialog(QtWidgets.QDialog):
     def run_checks(self) -> List[Any]:
         """Run the pre-flight checks now and show them; returns them."""
         self._check_timer.stop()
+        if self.snapshot is None:
+            return []
         try:
-            checks = list(self.source.preflight(self.source.snapshot(), **self.options()))
+            checks = list(self.source.preflight(self.snapshot, **self.options()))
         except (SubmitError, FarmError) as exc:
             self._show_result(describe_error(exc), error=True)
             checks = []
@@ -262,7 +268,7 @@ class SubmitDialog(QtWidgets.QDialog):
         self.settings.set_farm(url, token)
         options = self.options()
         try:
-            snapshot = self.source.snapshot()
+            snapshot = self.snapshot = self.source.snapshot()
             self._show_checks(list(self.source.preflight(snapshot, **options)))
         except (SubmitError, FarmError) as exc:
             self._show_result(describe_error(exc), error=True)

@@ -114,16 +114,20 @@ def test_preflight_errors_are_shown_and_block_sending(qtbot, fake_scene, make_di
     assert made == []  # no client made, nothing sent
 
 
-def test_checks_follow_the_options(qtbot, fake_scene, make_dialog):
-    fake_scene("mental_ray_2016")
+def test_checks_follow_the_options_without_reading_the_scene_again(qtbot, fake_scene, make_dialog):
+    scene = fake_scene("mental_ray_2016")
     dialog = make_dialog()
     assert "bad_frames" not in check_codes(dialog)
+    reads = len(scene.calls)
     dialog.frames_edit.setText("10-1x")
     qtbot.waitUntil(lambda: "bad_frames" in check_codes(dialog), timeout=WAIT)
     assert not dialog.submit_button.isEnabled()
     dialog.frames_edit.setText("1-2")
     qtbot.waitUntil(lambda: "bad_frames" not in check_codes(dialog), timeout=WAIT)
     assert dialog.submit_button.isEnabled()
+    assert len(scene.calls) == reads  # no Maya call (no layer switching) while the artist types
+    dialog.reload_button.click()
+    assert len(scene.calls) > reads
 
 
 def test_the_farms_errors_are_said_in_plain_words(qtbot, fake_scene, make_dialog, farm_node_server, unique_name):
