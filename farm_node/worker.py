@@ -46,6 +46,8 @@ BATCH_BYTES = 4 * 1024 * 1024
 STOP_FLUSH = 5.0
 # Seconds between attempts to reach a coordinator that does not answer (at most; a short heartbeat is shorter).
 RETRY = 1.0
+# Seconds a call may take beyond its long poll before the coordinator counts as unreachable (a batch of reports: six).
+ANSWER_TIME = 10.0
 _ENDS = ("finished", "interrupted", "abandoned")
 
 
@@ -387,9 +389,10 @@ class Worker:
     def _heartbeat_loop(self) -> None:
         session = requests.Session()
         while not self.stopping.is_set():
+            # Not attached (just started, re-joining, or the coordinator restarted): an answer at once, no long poll.
+            wait = self.heartbeat if self.attached.is_set() else 0
             try:
-                status, answer = self._post(session, "/api/worker/heartbeat", self._beat(self.heartbeat),
-                                            self.heartbeat + 30)
+                status, answer = self._post(session, "/api/worker/heartbeat", self._beat(wait), wait + ANSWER_TIME)
             except _Offline as exc:
                 self._set_online(False, exc)
                 self._retry_wait()
@@ -419,7 +422,7 @@ class Worker:
                 continue
             body = {"host": self.name, "worker_id": self.worker_id, "free": free, "wait": LEASE_WAIT}
             try:
-                status, answer = self._post(session, "/api/worker/lease", body, LEASE_WAIT + 30)
+                status, answer = self._post(session, "/api/worker/lease", body, LEASE_WAIT + ANSWER_TIME)
             except _Offline as exc:
                 self._set_online(False, exc)
                 self._retry_wait()
@@ -428,6 +431,7 @@ class Worker:
                 log.error("%s", exc)
                 self.stopping.wait(self.heartbeat)
                 continue
+            self._set_online(True)
             if status == 409:
                 self.attached.clear()  # the heartbeat thread attaches the host again
                 continue
@@ -462,8 +466,8 @@ class Worker:
                 self._epoch, self._seen = answer.get("epoch"), int(answer.get("seq") or 0)
             else:
                 self._seen = max(self._seen, int(answer.get("seq") or 0))
-        for thread in started:
-            thread.start()
+            for thread in started:
+                thread.start()  # under the lock: a stop that sees the run can join its thread
 
     def _frame(self, attempt: int, run: FrameRun, reporter: _Reporter) -> None:
         try:
@@ -495,7 +499,7 @@ class Worker:
             if records:
                 body = {"host": self.name, "worker_id": self.worker_id, "records": records}
                 try:
-                    status, answer = self._post(session, "/api/worker/reports", body, 120)
+                    status, answer = self._post(session, "/api/worker/reports", body, 6 * ANSWER_TIME)
                 except (_Offline, _Refused) as exc:
                     self._set_online(False, exc)
                     self._retry_wait()
@@ -556,7 +560,11 @@ def _read_json(path: str) -> Any:
         return None
 
 
-def run(cfg: Config, announce: Callable[[str], None] = print) -> int:
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run(cfg: Config, announce: Callable[[str], None] = _say) -> int:
     """`farm-node worker`: render frames of the coordinator at ``cfg.coordinator`` until SIGTERM or CTRL-C."""
     from farm_node.server import write_json_atomic
 

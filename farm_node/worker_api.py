@@ -106,7 +106,8 @@ def install(app: FastAPI, coordinator: Coordinator, auth: list, api_error: type,
         leaving = bool(body.get("leaving"))
         answer = await run_in_threadpool(coordinator.host_heartbeat, host, worker_id, slots, info, holding,
                                          epoch if isinstance(epoch, str) else None, seen, leaving)
-        if not answer["kill"] and wait > 0 and not leaving:
+        # A host that knew another life of the coordinator (or none) learns this one's epoch at once.
+        if not answer["kill"] and wait > 0 and not leaving and epoch == coordinator.epoch:
             await orders.wait(lambda: coordinator.has_kills(host) or coordinator.closing, wait, request)
             answer["kill"] = coordinator.take_kills(host)
             coordinator.touch(host)
