@@ -168,7 +168,7 @@ def remove_shelf() -> None:
         cmds.deleteUI(SHELF_NAME, layout=True)
 
 
-# -- the Submit dialog --------------------------------------------------------------------------------------------------
+# -- the Submit dialog -------------------------------------------------------------------------------------------------
 def show_submit() -> Any:
     """The Submit dialog (one instance), re-reading the open scene each time it is shown."""
     from maya_plugin.ui.scene_source import MayaSceneSource
@@ -193,7 +193,7 @@ def _submitted(name: str) -> None:
         _state.monitor.connect_to(*_settings().farm())
 
 
-# -- the Monitor ----------------------------------------------------------------------------------------------------------
+# -- the Monitor -------------------------------------------------------------------------------------------------------
 def show_monitor() -> Any:
     """The Monitor in its workspace control, created beside the Attribute Editor or shown again."""
     import maya.cmds as cmds

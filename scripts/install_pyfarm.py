@@ -172,7 +172,7 @@ class Installer(object):
             self.error = "%s: %s" % (type(exc).__name__, exc)
             self.say("Failed: " + self.error)
 
-    # -- Maya's main thread ----------------------------------------------------------------------------------------------
+    # -- Maya's main thread --------------------------------------------------------------------------------------------
     def finish_in_maya(self) -> None:
         """Step 3: the module in this session, the plug-in loaded and set to autoload."""
         try:

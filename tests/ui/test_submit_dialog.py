@@ -1,4 +1,4 @@
-"""The Submit dialog, on fake Maya scenes (tests/fake_maya) read by the real maya_plugin.submit, sending to a REAL node."""
+"""The Submit dialog on fake Maya scenes (tests/fake_maya), read by the real maya_plugin.submit, sent to a REAL node."""
 from __future__ import annotations
 
 import pytest
