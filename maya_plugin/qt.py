@@ -8,7 +8,8 @@ Decision: a tiny in-house shim, not a vendored Qt.py and not qtpy.
 
 - Maya ships exactly one binding per version: PySide2 up to Maya 2024 (Python 3.7 .. 3.10), PySide6 from Maya 2025
   (Python 3.11+). Maya ships neither Qt.py nor qtpy, and a plug-in cannot download anything at run time, so a
-  third-party shim would have to be vendored (Qt.py is about 2,000 lines, most of it mapping Qt4/PyQt members we never use).
+  third-party shim would have to be vendored (Qt.py is about 2,000 lines, most of it mapping Qt4/PyQt members we
+  never use).
 - The PyFarm widgets use a small, known surface. The differences between PySide2 and PySide6 that touch it are few and
   listed below; a shim this size can be read in one sitting and tested on both bindings (the project's matrix runs
   the UI tests on 3.7 + PySide2 and 3.11 + PySide6).
