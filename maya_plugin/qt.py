@@ -91,50 +91,6 @@ FONT_ROLE = int(QtCore.Qt.FontRole)
 USER_ROLE = int(QtCore.Qt.UserRole)
 
 
-def _refcount_leaks() -> bool:
-    """True when this binding loses references to None/True/False: PySide6 6.12.0 does, on every ``emit()`` called
-    from Python (one reference to True) and on every call of a Python slot (one reference to None). PySide6 6.5.3
-    (Maya 2025/2026) and 6.11 do not. On Python 3.11 and older these objects are not immortal, so such a process
-    dies after a few thousand signals ("Fatal Python error: none_dealloc")."""
-    if BINDING != "PySide6" or sys.version_info >= (3, 12):  # 3.12+: None/True/False are immortal, nothing to lose
-        return False
-
-    class _Probe(QtCore.QObject):
-        ping = Signal()
-
-    probe = _Probe()
-    probe.objectNameChanged.connect(lambda name: None)
-    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
-    for i in range(16):
-        probe.ping.emit()
-        probe.setObjectName("probe%d" % i)
-    lost = (none_before - sys.getrefcount(None), true_before - sys.getrefcount(True))
-    probe.deleteLater()
-    return lost[0] >= 12 or lost[1] >= 12
-
-
-def _immortalize() -> None:
-    """Make None, True and False immortal, as CPython 3.12 does, so the binding's lost references cannot free them.
-
-    Adds 2**40 to their reference counts (the first field of every object in CPython). Only done when
-    ``_refcount_leaks()`` saw the bug; the proper fix is a binding without it (see BINDING_REFCOUNT_BUG).
-    """
-    import ctypes
-    for obj in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-
-
-#: True when the binding was seen losing references to None/True/False (PySide6 6.12.0 on Python < 3.12); those
-#: objects are then made immortal so that Maya or farm-monitor does not crash. Use another PySide6 version.
-BINDING_REFCOUNT_BUG = _refcount_leaks()
-if BINDING_REFCOUNT_BUG:
-    _immortalize()
-    import logging
-    logging.getLogger(__name__).warning(
-        "%s %s loses references to None/True/False on Python %d.%d (a binding bug); worked around. Use PySide6 "
-        "6.5-6.11 (Maya 2025/2026 ship 6.5.3).", BINDING, QT_VERSION, sys.version_info[0], sys.version_info[1])
-
-
 def qt_exec(obj: Any, *args: Any) -> Any:
     """``obj.exec()`` on Qt 6, ``obj.exec_()`` on Qt 5 (dialogs, menus, event loops, the application)."""
     method = getattr(obj, "exec", None)

@@ -24,8 +24,9 @@ WINDOWS = sys.platform == "win32"
 MAYA_TESTS = ["tests/maya", "tests/ui"]
 MAYA_DEPS = {
     "3.7": ["requests", "PySide2==5.15.2.1", "pytest>=7,<8", "pytest-qt>=4.2", "pytest-timeout"],
-    "3.11": ["requests", "PySide6-Essentials>=6.5", "pytest>=7", "pytest-qt>=4.2", "pytest-timeout"],
-    "3.13": ["requests", "PySide6-Essentials>=6.8", "pytest>=7", "pytest-qt>=4.2", "pytest-timeout"],
+    # The PySide6 that Maya 2025 and 2026 ship; Maya 2027's is 6.8 (the VFX Reference Platform CY2026).
+    "3.11": ["requests", "PySide6-Essentials==6.5.3", "pytest>=7", "pytest-qt>=4.2", "pytest-timeout"],
+    "3.13": ["requests", "PySide6-Essentials>=6.8,<6.9", "pytest>=7", "pytest-qt>=4.2", "pytest-timeout"],
 }
 
 
@@ -110,7 +111,10 @@ def main() -> int:
         say("run this with Python 3.10 or newer (the farm node's Python); this is %s" % sys.version.split()[0])
         return 2
     results: dict[str, str] = {}
-    node_py = ensure_env(os.path.join(ROOT, ".venv"), sys.executable, ["-e", ".[qt,test]"])
+    here = "%d.%d" % sys.version_info[:2]
+    # The node's environment also runs the Maya side's tests, with the PySide6 of the Maya that has this Python.
+    qt = [d for d in MAYA_DEPS.get(here, []) if d.startswith("PySide")] or [".[qt]"]
+    node_py = ensure_env(os.path.join(ROOT, ".venv"), sys.executable, ["-e", ".[test]", *qt])
     node_version = subprocess.run([node_py, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                                   capture_output=True, text=True, check=True).stdout.strip()
     label = "python %s (node, Maya side with PySide6)" % node_version
