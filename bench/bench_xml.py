@@ -93,6 +93,31 @@ def run(frames: int = 100_000) -> dict:
     return result
 
 
+def _json_floor(frames: int) -> float:
+    """Seconds to json.dumps and json.loads the same queue: the floor of any text serialisation of it."""
+    (name, job), = list(_jobs(frames))
+    job = dict(job, subjobs={k: dict(v, frames={str(n): f for n, f in v["frames"]}) for k, v in job["subjobs"]})
+    started = time.perf_counter()
+    json.loads(json.dumps({name: job}))
+    return time.perf_counter() - started
+
+
+def rows(_tmp: str, quick: bool) -> list:
+    """The benchmark suite's rows (bench/run.py): save and restore beside json's dump and load of the same queue."""
+    frames = 10_000 if quick else 100_000
+    r = run(frames)
+    floor = _json_floor(frames)
+    out = []
+    for key, label in (("save", "save"), ("records", "restore, streamed"), ("load", "restore, whole dict")):
+        phase = r[key]
+        out.append({"figure": "5. XML %s, %d frames (%.0f MiB file)" % (label, frames, r["file_mib"]),
+                    "value": "%.2f s, peak +%s MiB" % (phase["seconds"], phase["peak_mib"]),
+                    "baseline": "json dumps+loads %.2f s" % floor, "ratio": phase["seconds"] / floor,
+                    "target": "seconds, flat memory" if key != "load" else "-",
+                    "ok": (phase["seconds"] < 10 and (phase["peak_mib"] or 0) < 64) if key != "load" else None})
+    return out
+
+
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100_000)
