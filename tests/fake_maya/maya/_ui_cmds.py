@@ -31,6 +31,7 @@ import sys
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional
 
+from maya._flags import long_flags as _flags
 from maya import _scene
 
 __all__ = ["shelfTabLayout", "shelfLayout", "shelfButton", "deleteUI", "control", "objectTypeUI", "workspaceControl",
@@ -86,20 +87,6 @@ def reset() -> None:
 
 def _log(command: str, args: tuple, kwargs: Dict[str, Any]) -> None:
     _scene.current().calls.append((command, args, dict(kwargs)))
-
-
-def _flags(command: str, kwargs: Dict[str, Any], table: Dict[str, str]) -> Dict[str, Any]:
-    """kwargs with long flag names (``table`` maps long -> short); unknown flags raise TypeError as Maya does."""
-    short_to_long = dict((v, k) for k, v in table.items())
-    out = {}
-    for key, value in kwargs.items():
-        if key in table:
-            out[key] = value
-        elif key in short_to_long:
-            out[short_to_long[key]] = value
-        else:
-            raise TypeError("Invalid flag '%s' (the fake maya.cmds.%s does not play it)" % (key, command))
-    return out
 
 
 _COMMON = {"query": "q", "edit": "e", "exists": "ex", "parent": "p"}

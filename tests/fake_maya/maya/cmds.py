@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Dict, List, Optional
 
+from maya._flags import long_flags as _flags
 from maya import _scene
 
 _TIME_ATTRS = ("startFrame", "endFrame", "byFrameStep")
@@ -26,20 +27,6 @@ def _played(func: Any) -> Any:
         _scene.current().calls.append((func.__name__, args, dict(kwargs)))
         return func(*args, **kwargs)
     return wrapper
-
-
-def _flags(command: str, kwargs: Dict[str, Any], table: Dict[str, str]) -> Dict[str, Any]:
-    """kwargs with long flag names; ``table`` maps long -> short."""
-    short_to_long = dict((v, k) for k, v in table.items())
-    out = {}
-    for key, value in kwargs.items():
-        if key in table:
-            out[key] = value
-        elif key in short_to_long:
-            out[short_to_long[key]] = value
-        else:
-            raise TypeError("Invalid flag '%s' (the fake maya.cmds.%s does not play it)" % (key, command))
-    return out
 
 
 @_played
