@@ -14,7 +14,14 @@ import sys
 maya_useNewAPI = True
 
 VENDOR = "PyFarm"
-VERSION = "0.1.0"
+
+
+def _version() -> str:
+    try:
+        from maya_plugin import __version__
+        return __version__
+    except ImportError:  # the plug-in must still register so that the artist can see and unload it
+        return "unknown"
 
 
 def _module_root() -> str:
@@ -42,9 +49,9 @@ def _show_error(message: str) -> None:
 
 def initializePlugin(mobject: object) -> None:
     import maya.api.OpenMaya as om
-    om.MFnPlugin(mobject, VENDOR, VERSION)
+    _make_importable()
+    om.MFnPlugin(mobject, VENDOR, _version())
     try:
-        _make_importable()
         from maya_plugin import maya_ui
         maya_ui.plugin_loaded()
     except Exception as exc:  # shown to the artist; the plug-in stays loaded so it can be unloaded cleanly
