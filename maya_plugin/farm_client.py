@@ -10,6 +10,7 @@ Every failure is one of ``maya_plugin.errors``: network trouble becomes ``FarmUn
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlencode
 
@@ -48,19 +49,30 @@ class _RequestsTransport(object):
     def __init__(self) -> None:
         import requests  # noqa: F401  (imported here so a broken requests falls back to urllib)
         self._requests = requests
-        self._session = requests.Session()
+        # One session per thread: the Monitor long-polls on one thread while actions run on others, and a
+        # requests.Session is not documented as safe to share between threads.
+        self._local = threading.local()
+        self._sessions = []  # type: List[Any]
+
+    def _session(self) -> Any:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._requests.Session()
+            self._sessions.append(session)
+        return session
 
     def send(self, method: str, url: str, headers: Dict[str, str], body: Optional[bytes],
              timeout: float) -> _Response:
         requests = self._requests
         try:
-            r = self._session.request(method, url, headers=headers, data=body, timeout=timeout)
+            r = self._session().request(method, url, headers=headers, data=body, timeout=timeout)
         except requests.exceptions.RequestException as exc:
             raise FarmUnavailable("cannot reach the farm node at %s: %s" % (url.split("/api/")[0], _reason(exc)))
         return _Response(r.status_code, r.content, dict(r.headers))
 
     def close(self) -> None:
-        self._session.close()
+        for session in self._sessions:
+            session.close()
 
 
 class _UrllibTransport(object):
@@ -178,9 +190,9 @@ class FarmClient(object):
         """Like ``log``, plus the byte offset to ask for next time (for tailing a log that grows)."""
         path = "/api/jobs/%s/subjobs/%s/frames/%d/log?offset=%d" % (_q(job), _q(subjob), int(frame), int(offset))
         r = self._call("GET", path)
-        next_offset = int(r.headers.get("X-Log-Next-Offset") or r.headers.get("x-log-next-offset")
-                          or offset + len(r.body))
-        return r.body.decode("utf-8", "replace"), next_offset
+        # A multi-byte character cut at the end of this chunk is left for the next call, not shown as U+FFFD.
+        body = r.body[:_complete_utf8(r.body)]
+        return body.decode("utf-8", "replace"), offset + len(body)
 
     def workers(self) -> List[Dict[str, Any]]:
         return list(self._json("GET", "/api/workers")["workers"])
@@ -212,6 +224,18 @@ class FarmClient(object):
         if r.status >= 400:
             raise _error_for(r)
         return r
+
+
+def _complete_utf8(data: bytes) -> int:
+    """Length of ``data`` without a UTF-8 sequence that the end of the data cuts short."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80 or byte > 0xF4:  # ASCII, or a byte no UTF-8 sequence holds: nothing to wait for
+            return len(data)
+        if byte >= 0xC0:  # a lead byte: is its sequence whole?
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) if back >= need else len(data) - back
+    return len(data)
 
 
 def _q(name: str) -> str:

@@ -332,3 +332,22 @@ def test_priority_then_submission_order(node_factory, unique_name):
     lo = client.job(low)["subjobs"]["sub1"]["frames"]
     assert max(f["finished"] for f in hi.values()) <= min(f["started"] for f in lo.values())
     assert hi[1]["started"] <= hi[2]["started"]
+
+
+def test_log_chunks_never_split_a_character(farm_node_server, unique_name):
+    from maya_plugin.farm_client import _complete_utf8
+    assert _complete_utf8("é".encode()[:1]) == 0 and _complete_utf8(b"ab" + "€".encode()[:2]) == 2
+    assert _complete_utf8(b"ab\xff") == 3 and _complete_utf8("😀".encode()) == 4
+    client = farm_node_server.client()
+    name = unique_name()
+    client.submit({name: {"subjobs": {"s": {"frames": {"1": {"command": "render -s 1 -e 1 scène_é€😀.mb"}}}}}})
+    wait_status(client, name, "Complete")
+    whole = client.log(name, "s", 1)
+    raw = whole.encode("utf-8")
+    cut = raw.index("€".encode()) + 1  # in the middle of the euro sign
+    text, nxt = client.log_chunk(name, "s", 1, 0)
+    assert text == whole and nxt == len(raw)
+    head = raw[:cut]
+    assert head[:_complete_utf8(head)].decode("utf-8")  # what a chunk ending there would show: whole characters
+    rest, end = client.log_chunk(name, "s", 1, cut - 1)
+    assert rest.startswith("€") and end == len(raw)
