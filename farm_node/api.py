@@ -45,10 +45,16 @@ class ChangeSignal:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
+        self._closing = False
 
     def bind(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._event = asyncio.Event()
+
+    def close(self) -> None:
+        """The node is stopping: answer every waiting long poll now rather than after the graceful wait."""
+        self._closing = True
+        self.notify()
 
     def notify(self, _revision: int = 0) -> None:
         loop = self._loop
@@ -64,7 +70,7 @@ class ChangeSignal:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             event = self._event
-            if event is None or is_new():
+            if event is None or self._closing or is_new():
                 return
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:

@@ -157,7 +157,7 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="on",
                             access_log=False)
     server = _server_class()(config)
-    server.exit_hooks = [coordinator.shutdown]
+    server.exit_hooks = [coordinator.shutdown, app.state.changes.close]
     try:
         server.run(sockets=[sock])
     finally:

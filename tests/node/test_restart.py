@@ -53,3 +53,27 @@ def test_restart_mid_job_loses_nothing_and_carries_on(node_factory, unique_name,
         for f in rendering.values():
             wait_for(lambda: not psutil.pid_exists(f["pid"]) or
                      psutil.Process(f["pid"]).status() == psutil.STATUS_ZOMBIE, what="an orphan to be killed")
+
+
+def test_a_clean_stop_answers_waiting_long_polls_at_once(node_factory):
+    import threading
+    import time
+    node = node_factory()
+    client = node.client()
+    revision = client.changes(0)["revision"]
+    answered = {}
+
+    def poll():
+        try:
+            answered["answer"] = client.changes(revision, wait=30)
+        except Exception as exc:  # the node going away is an answer too
+            answered["error"] = exc
+
+    t = threading.Thread(target=poll)
+    t.start()
+    time.sleep(0.5)
+    assert node.stop() == 0
+    t.join(10)
+    assert not t.is_alive()
+    # answered by the node as it stopped, not cut off when uvicorn's graceful wait for open requests ran out
+    assert "error" not in answered and answered["answer"]["revision"] == revision
