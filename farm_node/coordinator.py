@@ -384,7 +384,7 @@ class Coordinator:
                                              attempts=f[10] + 1, attempt_id=attempt_id, host=None, pid=None,
                                              progress=0, exit_code=None, started=None, finished=None, error=None,
                                              stdout="")
-                    self._logs[attempt_id] = _AttemptLog(os.path.join(self.data_dir, log_path), self.max_log_bytes)
+                    # The log file is made by the first output (or at the end): not here, under the lease lock.
                     if answer_no is not None:
                         self._in_flight[attempt_id] = (host, answer_no)
                     extra = store_extra(f)
@@ -472,6 +472,10 @@ class Coordinator:
                 alog.close()
                 stdout = alog.text()
                 progress = alog.progress
+        else:  # a process that printed nothing still has its (empty) log, as every attempt does
+            path = os.path.join(self.data_dir, a["log_path"])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "ab").close()
         ok = exit_code == 0 and error is None
         blocked = False
         with self._lease_lock, self.store.write() as txn:

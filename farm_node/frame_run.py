@@ -6,6 +6,8 @@ renderer that prints 10 GB costs the same memory as one that prints a line.
 """
 from __future__ import annotations
 
+import selectors
+import sys
 import threading
 import time
 from typing import Any, Callable, Protocol
@@ -13,6 +15,8 @@ from typing import Any, Callable, Protocol
 from farm_node import runner
 from farm_node.errors import ProgramNotAllowed
 
+# select() works on pipes everywhere but Windows.
+_SELECTABLE_PIPES = sys.platform != "win32"
 FLUSH_SECONDS = 0.25
 FLUSH_BYTES = 256 * 1024
 TAIL_BYTES = 64 * 1024
@@ -86,10 +90,16 @@ class FrameRun:
         if not self.reporter.started(self.child.pid):
             # The coordinator no longer wants this attempt (cancelled or moved on while we started it).
             self.child.kill_tree()
-        reader = threading.Thread(target=self._read, name="frame-output-%d" % self.child.pid, daemon=True)
-        reader.start()
-        self._watch()
-        reader.join()
+        parser = _progress_parser(self.argv, self.frames)
+        if _SELECTABLE_PIPES:
+            self._watch(parser)
+        else:
+            # Windows cannot wait on a pipe with select(): a thread reads it.
+            reader = threading.Thread(target=self._read, args=(parser,), name="frame-output-%d" % self.child.pid,
+                                      daemon=True)
+            reader.start()
+            self._watch(None)
+            reader.join()
         self.child.close()
         exit_code = self.child.wait()
         self._flush()
@@ -98,28 +108,30 @@ class FrameRun:
             error = self._killed
         self.reporter.finished(exit_code if not self._killed else None, error)
 
-    def _read(self) -> None:
-        parser = _progress_parser(self.argv, self.frames)
+    def _read(self, parser: Any) -> None:
         child = self.child
         assert child is not None
         while True:
             data = child.read(65536)
             if not data:
                 break
-            progress = parser.feed(data) if parser is not None else None
-            with self._lock:
-                if self._full:
-                    self._buf += data
-                self._tail += data
-                if len(self._tail) > 2 * TAIL_BYTES:
-                    del self._tail[:-TAIL_BYTES]
-                if progress is not None:
-                    self._progress = progress
-                big = len(self._buf) >= FLUSH_BYTES
-            if big:
+            if self._take(data, parser):
                 self._wake.set()
         self._eof.set()
         self._wake.set()
+
+    def _take(self, data: bytes, parser: Any) -> bool:
+        """Keep a chunk of output for the next flush; True when enough waits to flush now."""
+        progress = parser.feed(data) if parser is not None else None
+        with self._lock:
+            if self._full:
+                self._buf += data
+            self._tail += data
+            if len(self._tail) > 2 * TAIL_BYTES:
+                del self._tail[:-TAIL_BYTES]
+            if progress is not None:
+                self._progress = progress
+            return len(self._buf) >= FLUSH_BYTES
 
     def _flush(self) -> None:
         with self._lock:
@@ -134,15 +146,40 @@ class FrameRun:
                     self._full = False
                     self._buf.clear()
 
-    def _watch(self) -> None:
+    def _watch(self, parser: Any) -> None:
+        """Flush, time out and reap until the output ends; with a ``parser``, read the output here too.
+
+        Reading in this thread where the OS can select() on a pipe saves a thread per frame, which is most of what
+        a short frame costs the node.
+        """
         child = self.child
         assert child is not None
         started = self.clock()
+        selector = None
+        if _SELECTABLE_PIPES:
+            selector = selectors.DefaultSelector()
+            selector.register(child.fileno(), selectors.EVENT_READ)
+        try:
+            self._loop(child, selector, parser, started)
+        finally:
+            if selector is not None:
+                selector.close()
+
+    def _loop(self, child: runner.Child, selector: Any, parser: Any, started: float) -> None:
         exited_at: float | None = None
         last_flush = started
         while not self._eof.is_set():
-            self._wake.wait(FLUSH_SECONDS)
-            self._wake.clear()
+            if selector is not None:
+                if selector.select(max(0.0, FLUSH_SECONDS - (self.clock() - last_flush))):
+                    data = child.read(65536)
+                    if not data:
+                        self._eof.set()
+                    elif self._take(data, parser):
+                        self._flush()
+                        last_flush = self.clock()
+            else:
+                self._wake.wait(FLUSH_SECONDS)
+                self._wake.clear()
             now = self.clock()
             if now - last_flush >= FLUSH_SECONDS or len(self._buf) >= FLUSH_BYTES:
                 self._flush()

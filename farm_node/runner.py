@@ -92,6 +92,9 @@ class Child:
         except OSError:
             return b""
 
+    def fileno(self) -> int:
+        return self._fd
+
     def poll(self) -> int | None:
         return self.popen.poll()
 

@@ -121,7 +121,16 @@ class Txn:
         self.store = store
         self.rev = rev
         self.db = store._db
+        # Jobs whose cached frame counts must be recounted after this transaction (new, restored, deleted)...
         self.jobs_touched: set[int] = set()
+        # ...and, for status changes of single frames, the count changes themselves: job -> subjob -> status -> n.
+        self.count_deltas: dict[int, dict[int, dict[str, int]]] = {}
+
+    def count_status_change(self, job_id: int, subjob_id: int, old: str, new: str) -> None:
+        if old != new:
+            per = self.count_deltas.setdefault(job_id, {}).setdefault(subjob_id, {})
+            per[old] = per.get(old, 0) - 1
+            per[new] = per.get(new, 0) + 1
 
 
 class Store:
@@ -136,6 +145,7 @@ class Store:
         self._lock = threading.RLock()
         self._listeners: list[Callable[[int], None]] = []
         self._counts: dict[int, dict[int, dict[str, int]]] = {}
+        self._in_txn = False
         with self._lock:
             self._db.executescript(_SCHEMA)
             for table, column, decl in _ADDED_COLUMNS:
@@ -163,18 +173,31 @@ class Store:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             txn = Txn(self, self.revision + 1)
+            self._in_txn = True
             try:
                 yield txn
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('revision', ?)", (txn.rev,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
-                for job_id in txn.jobs_touched:
-                    self._counts.pop(job_id, None)
                 raise
+            finally:
+                self._in_txn = False
             self.revision = txn.rev
             for job_id in txn.jobs_touched:
                 self._counts.pop(job_id, None)
+            # Keep the cached counts of a job whose frames only changed status: recounting a 100,000-frame job
+            # after every frame would make each changes answer cost a scan of the job.
+            for job_id, per in txn.count_deltas.items():
+                cached = self._counts.get(job_id)
+                if cached is None:
+                    continue
+                for subjob_id, delta in per.items():
+                    counts = cached.setdefault(subjob_id, {})
+                    for status, n in delta.items():
+                        counts[status] = counts.get(status, 0) + n
+                        if not counts[status]:
+                            del counts[status]
         for listener in self._listeners:
             listener(txn.rev)
 
@@ -306,12 +329,16 @@ class Store:
             return 0
         cols = ", ".join("%s=?" % k for k in fields)
         values = [json.dumps(v) if k == "argv" else v for k, v in fields.items()]
+        new_status = fields.get("status")
         n = 0
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
+            if new_status is not None and job_id in self._counts:
+                for subjob_id, old in txn.db.execute("SELECT subjob_id, status FROM frames WHERE id IN (%s)"
+                                                     % ",".join("?" * len(chunk)), chunk):
+                    txn.count_status_change(job_id, subjob_id, old, new_status)
             n += txn.db.execute("UPDATE frames SET %s, rev=? WHERE id IN (%s)" % (cols, ",".join("?" * len(chunk))),
                                 (*values, txn.rev, *chunk)).rowcount
-        txn.jobs_touched.add(job_id)
         return n
 
     def queued_frames(self, job_id: int, limit: int) -> list[tuple]:
@@ -450,7 +477,8 @@ class Store:
             for sid, status, n in db.execute("SELECT subjob_id, status, COUNT(*) FROM frames WHERE job_id=?"
                                              " GROUP BY subjob_id, status", (job_id,)):
                 per.setdefault(sid, {})[status] = n
-            self._counts[job_id] = per
+            if not self._in_txn:  # counts seen inside a transaction may yet be rolled back
+                self._counts[job_id] = per
             return per
 
     def _job_head(self, db: sqlite3.Connection, row: tuple) -> tuple[dict[str, Any], dict[int, tuple]]:
