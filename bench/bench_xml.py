@@ -47,6 +47,15 @@ def _jobs(frames: int) -> Iterator[tuple]:
 
 
 def _maxrss_mib() -> Optional[float]:
+    # Linux: the peak of this process's own memory. ru_maxrss would do elsewhere, but on Linux a child started by
+    # a big parent (bench/run.py after the memory figure) inherits the parent's ru_maxrss and shows no growth.
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:                     # Windows
