@@ -140,7 +140,10 @@ def run(data_dir: str | None = None, seconds: float = 1.5, out: TextIO = sys.std
                 frame, thisFrame["status"], thisFrame["host"], thisFrame["pid"], thisFrame["command"],
                 _short_log(thisFrame["stdout"])))
         ok = jobs[JOB]["status"] == "Complete"
-        out.write("\nJob1 is %s. Images: %s\n" % (jobs[JOB]["status"], os.path.join(data_dir, "work", "images")))
+        images = os.path.join(data_dir, "work", "images")
+        keep = not temporary or os.environ.get("PYFARM_DEMO_KEEP") == "1"
+        out.write("\nJob1 is %s. %s\n" % (jobs[JOB]["status"], "Images: " + images if keep else
+                                         "The demo's folder is removed now; keep it with --data-dir DIR."))
         return 0 if ok else 1
     finally:
         proc.terminate()
