@@ -43,6 +43,43 @@ def node_python() -> str:
     return ""
 
 
+def _spawn(data_dir: str, args: List[str], env_extra: Dict[str, str], output_path: str) -> subprocess.Popen:
+    """Start ``python -m farm_node ARGS`` with the stand-in renderer, output appended to ``output_path``."""
+    os.makedirs(data_dir, exist_ok=True)
+    info = os.path.join(data_dir, "node.json")
+    if os.path.exists(info):
+        os.remove(info)
+    env = dict(os.environ)
+    env.setdefault("PYFARM_STANDIN_SECONDS", "0.05")
+    env.update(env_extra)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    out = open(output_path, "ab")
+    proc = subprocess.Popen([node_python(), "-m", "farm_node"] + args + ["--exe", "render=" + STANDIN], stdout=out,
+                            stderr=subprocess.STDOUT, env=env, cwd=data_dir)
+    out.close()
+    return proc
+
+
+def _wait_started(proc: subprocess.Popen, data_dir: str, timeout: float, what: str, output) -> dict:  # type: ignore
+    """The node.json a started process writes (its pid is the proof it is this process's), or RuntimeError."""
+    info = os.path.join(data_dir, "node.json")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the %s exited with %s:\n%s" % (what, proc.returncode, output()))
+        try:
+            with open(info) as f:
+                data = json.load(f)
+            if data.get("pid") == proc.pid:
+                return data
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError("the %s did not start in %ss:\n%s" % (what, timeout, output()))
+
+
 class NodeProcess(object):
     """A `farm-node serve` (or `worker`) child process with its data folder; restartable on the same port."""
 
@@ -60,36 +97,13 @@ class NodeProcess(object):
         self.output_path = os.path.join(data_dir, "node-output.txt")
 
     def start(self, timeout: float = 30.0) -> "NodeProcess":
-        os.makedirs(self.data_dir, exist_ok=True)
-        info = os.path.join(self.data_dir, "node.json")
-        if os.path.exists(info):
-            os.remove(info)
-        cmd = [node_python(), "-m", "farm_node", self.command, "--port", str(self.port), "--data-dir",
-               self.data_dir, "--token", self.token, "--slots", str(self.slots), "--exe", "render=" + STANDIN]
-        cmd += self.args
-        env = dict(os.environ)
-        env.setdefault("PYFARM_STANDIN_SECONDS", "0.05")
-        env.update(self.env)
-        env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-        out = open(self.output_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir)
-        out.close()
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("the node exited with %s:\n%s" % (self.proc.returncode, self.output()))
-            try:
-                with open(info) as f:
-                    data = json.load(f)
-                if data.get("pid") == self.proc.pid:
-                    self.port = data["port"]
-                    self.url = data["url"]
-                    return self
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.05)
-        self.kill()
-        raise RuntimeError("the node did not start in %ss:\n%s" % (timeout, self.output()))
+        args = [self.command, "--port", str(self.port), "--data-dir", self.data_dir, "--token", self.token,
+                "--slots", str(self.slots)] + self.args
+        self.proc = _spawn(self.data_dir, args, self.env, self.output_path)
+        data = _wait_started(self.proc, self.data_dir, timeout, "node", self.output)
+        self.port = data["port"]
+        self.url = data["url"]
+        return self
 
     def output(self) -> str:
         try:
@@ -178,38 +192,16 @@ class WorkerProcess(NodeProcess):
 
     def spawn(self) -> "WorkerProcess":
         """Start the process without waiting for it (start several at once, then ``wait_started`` each)."""
-        os.makedirs(self.data_dir, exist_ok=True)
-        info = os.path.join(self.data_dir, "node.json")
-        if os.path.exists(info):
-            os.remove(info)
-        cmd = [node_python(), "-m", "farm_node", "worker", "--coordinator", self.coordinator, "--name", self.name,
-               "--data-dir", self.data_dir, "--token", self.token, "--slots", str(self.slots),
-               "--exe", "render=" + STANDIN] + self.args
-        env = dict(os.environ)
-        env.setdefault("PYFARM_STANDIN_SECONDS", "0.05")
-        env.update(self.env)
-        env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-        out = open(self.output_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir)
-        out.close()
+        args = ["worker", "--coordinator", self.coordinator, "--name", self.name, "--data-dir", self.data_dir,
+                "--token", self.token, "--slots", str(self.slots)] + self.args
+        self.proc = _spawn(self.data_dir, args, self.env, self.output_path)
         return self
 
     def wait_started(self, timeout: float = 30.0) -> "WorkerProcess":
-        info = os.path.join(self.data_dir, "node.json")
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc is None or self.proc.poll() is not None:
-                raise RuntimeError("the worker exited with %s:\n%s" % (self.proc and self.proc.returncode,
-                                                                         self.output()))
-            try:
-                with open(info) as f:
-                    if json.load(f).get("pid") == self.proc.pid:
-                        return self
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.05)
-        self.kill()
-        raise RuntimeError("the worker did not start in %ss:\n%s" % (timeout, self.output()))
+        if self.proc is None:
+            raise RuntimeError("the worker was never spawned")
+        _wait_started(self.proc, self.data_dir, timeout, "worker", self.output)
+        return self
 
     def start(self, timeout: float = 30.0) -> "WorkerProcess":
         return self.spawn().wait_started(timeout)
