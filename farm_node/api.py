@@ -22,7 +22,12 @@ from farm_node.errors import (Conflict, FarmNodeError, JobSpecError, NotFound, P
 
 MAX_BODY = 64 * 1024 * 1024
 MAX_WAIT = 60.0
+# A waiting long poll woken by a change waits this long more: a frame's end, the next one's lease and its start come
+# within a millisecond or two, and one answer for all of them costs a third of the work and of the panel's repaints.
 COALESCE_SECONDS = 0.005
+# A long poll that sends back the revision of an answer given less than this long ago waits out the rest: on a busy
+# farm a monitor is sent batches twenty times a second, not a frame at a time as fast as it can ask.
+ANSWER_INTERVAL = 0.05
 
 _JOB_DICT_SCHEMA = {
     "type": "object",
@@ -47,6 +52,24 @@ class ChangeSignal:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
         self._closing = False
+        # Long polls parked now (counted on the loop's thread). With none, a commit does not wake the loop: a poll
+        # that parks later checks the revision first, and the revision is set before the commit notifies.
+        self._waiting = 0
+        # revision -> when an answer carrying it was given (loop time), for the last few answers.
+        self._answered: dict[int, float] = {}
+
+    def answered(self, revision: int) -> None:
+        self._answered[revision] = asyncio.get_running_loop().time()
+        if len(self._answered) > 256:
+            for old in list(self._answered)[:128]:
+                del self._answered[old]
+
+    def pause_for(self, since: int) -> float:
+        """Seconds left of ``ANSWER_INTERVAL`` since an answer carried revision ``since`` (0 if none did lately)."""
+        at = self._answered.get(since)
+        if at is None:
+            return 0.0
+        return max(0.0, at + ANSWER_INTERVAL - asyncio.get_running_loop().time())
 
     def bind(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -55,11 +78,13 @@ class ChangeSignal:
     def close(self) -> None:
         """The node is stopping: answer every waiting long poll now rather than after the graceful wait."""
         self._closing = True
-        self.notify()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._fire)
 
     def notify(self, _revision: int = 0) -> None:
         loop = self._loop
-        if loop is not None and not loop.is_closed():
+        if self._waiting and loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._fire)
 
     def _fire(self) -> None:
@@ -69,17 +94,21 @@ class ChangeSignal:
 
     async def wait(self, is_new: Any, timeout: float) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            event = self._event
-            if event is None or self._closing or is_new():
-                return
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                return
-            try:
-                await asyncio.wait_for(event.wait(), left)
-            except asyncio.TimeoutError:
-                return
+        self._waiting += 1
+        try:
+            while True:
+                event = self._event
+                if event is None or self._closing or is_new():
+                    return
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    return
+                try:
+                    await asyncio.wait_for(event.wait(), left)
+                except asyncio.TimeoutError:
+                    return
+        finally:
+            self._waiting -= 1
 
 
 def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: Any = None) -> FastAPI:
@@ -218,13 +247,18 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
     async def changes(since: int = Query(0, ge=0), wait: float = Query(0.0, ge=0)) -> Any:
         wait = min(wait, MAX_WAIT)
         store = coordinator.store
-        if wait > 0 and store.revision <= since:
-            await signal.wait(lambda: store.revision > since, wait)
-            if store.revision > since:
-                # A frame's end, the next one's lease and its start come within a millisecond or two: one answer
-                # for all of them costs the node a third of the work and the panel a third of the repaints.
-                await asyncio.sleep(COALESCE_SECONDS)
+        if wait > 0:
+            pause = min(signal.pause_for(since), wait)
+            if pause > 0:
+                await asyncio.sleep(pause)
+            # Only a client that is up to date waits; one whose revision is above the node's (another life of the
+            # store) is answered at once, with a reload.
+            if store.revision == since:
+                await signal.wait(lambda: store.revision != since, wait - pause)
+                if store.revision != since:
+                    await asyncio.sleep(COALESCE_SECONDS)
         answer = await run_in_threadpool(coordinator.changes, since)
+        signal.answered(answer["revision"])
         return _json_response(answer)
 
     @app.get("/api/workers", dependencies=auth, tags=["node"])

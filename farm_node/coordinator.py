@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable
 from farm_node import scheduler
 from farm_node.errors import Conflict, NotFound, StaleAttempt
 from farm_node.jobspec import parse_submission
+from farm_node.start_journal import StartJournal
 from farm_node.store import Store
 
 log = logging.getLogger("farm_node")
@@ -26,6 +27,9 @@ TAIL_BYTES = 64 * 1024
 DEFAULT_MAX_LOG_BYTES = 512 * 1024 * 1024
 # How often the running frame's stdout tail and progress are written to the store (they also go at the end).
 STDOUT_SAVE_SECONDS = 0.5
+# How long the node's own slots' started reports (pid, start time) may wait to be written with the frame's end
+# before they are written on their own; the journal has them meanwhile.
+STARTED_DEFER_SECONDS = 0.1
 
 
 @dataclass
@@ -120,6 +124,9 @@ class Coordinator:
         self._lease_numbers = itertools.count(1)
         self._in_flight: dict[int, tuple[str, int]] = {}
         self._kills_lock = threading.Lock()
+        # The node's own slots' started reports, on their way to the store (farm_node/start_journal.py).
+        self._starts = StartJournal(os.path.join(data_dir, "started.journal"))
+        self._starts_thread: threading.Thread | None = None
         self._swept = False
         self._checks_stop = threading.Event()
         for h in store.hosts():
@@ -136,18 +143,23 @@ class Coordinator:
         """
         host = local_host or self.name
         running = self.store.running_attempts(host)
-        if not running:
-            return 0
-        from farm_node import runner
-        for a in running:
-            if a["pid"]:
-                runner.kill_orphan(a["pid"], a["started"])
-        self._requeue(running, "interrupted", "the node restarted while this frame was rendering", count=False)
+        journal = self._starts.read()  # pids of renders started just before the stop, not yet in the store
+        if running:
+            from farm_node import runner
+            for a in running:
+                pid, started = a["pid"], a["started"]
+                if not pid and a["id"] in journal:
+                    pid, started = journal[a["id"]]
+                if pid:
+                    runner.kill_orphan(pid, started)
+            self._requeue(running, "interrupted", "the node restarted while this frame was rendering", count=False)
+        self._starts.reset()
         return len(running)
 
     def shutdown(self) -> None:
         self._closing = True
         self._checks_stop.set()
+        self._starts.ready.set()
         self.wake_workers()
 
     @property
@@ -278,12 +290,11 @@ class Coordinator:
         args: list[Any] = [job_id]
         sql = "job_id=?"
         if subjob is not None:
-            with self.store.read() as db:
-                sid = db.execute("SELECT id FROM subjobs WHERE job_id=? AND name=?", (job_id, subjob)).fetchone()
+            sid = self.store.subjob_id(job_id, subjob)
             if sid is None:
                 raise NotFound("no subjob named %r in this job" % subjob)
             sql += " AND subjob_id=?"
-            args.append(sid[0])
+            args.append(sid)
         if frames is None:
             return self.store.frames_where(sql, tuple(args))
         wanted = {int(n) for n in frames}
@@ -361,49 +372,49 @@ class Coordinator:
         if state is not None:
             state.last_seen = self.clock()
         with self._lease_lock:
-            blocked = self.store.blocked_jobs(host)
-            picked: list[tuple[dict, tuple]] = []
-            for job in scheduler.job_order(self.store.runnable_jobs()):
-                if job["id"] in blocked:
-                    continue
-                for f in self.store.queued_frames(job["id"], free - len(picked)):
-                    picked.append((job, f))
-                if len(picked) >= free:
-                    break
+            picked = self._pick(host, free)
             if not picked:
                 return []
-            now = self.clock()
-            out = []
             with self.store.write() as txn:
-                for job, f in picked:
-                    frame_id, job_id, subjob_id, number = f[0], f[1], f[2], f[3]
-                    attempt_no = self._attempt_count(frame_id) + 1
-                    log_path = os.path.join("logs", str(job_id), "%d-%d.log" % (frame_id, attempt_no))
-                    attempt_id = self.store.new_attempt(txn, frame_id, attempt_no, host, now, log_path)
-                    self.store.update_frames(txn, job_id, [frame_id], status=scheduler.RENDERING,
-                                             attempts=f[10] + 1, attempt_id=attempt_id, host=None, pid=None,
-                                             progress=0, exit_code=None, started=None, finished=None, error=None,
-                                             stdout="")
-                    # The log file is made by the first output (or at the end): not here, under the lease lock.
-                    if answer_no is not None:
-                        self._in_flight[attempt_id] = (host, answer_no)
-                    extra = store_extra(f)
-                    last = extra.get("last_frame")
-                    out.append({"attempt": attempt_id, "job": job["name"], "subjob": self._subjob_name(subjob_id),
-                                "frame": number, "argv": _json(f[8]), "timeout": job["frame_timeout"],
-                                "frames": (int(last) - number + 1) if isinstance(last, int) and last >= number else 1})
-        return out
+                return self._grant(txn, host, picked, answer_no)
 
-    def _attempt_count(self, frame_id: int) -> int:
-        with self.store.read() as db:
-            return db.execute("SELECT COUNT(*) FROM attempts WHERE frame_id=?", (frame_id,)).fetchone()[0]
+    def _pick(self, host: str, free: int) -> list[tuple[dict, tuple]]:
+        """The next ``free`` queued frames for ``host`` in scheduling order (inside a transaction: as it stands)."""
+        picked: list[tuple[dict, tuple]] = []
+        for job in scheduler.job_order(self.store.runnable_jobs(host)):
+            for f in self.store.queued_frames(job["id"], free - len(picked)):
+                picked.append((job, f))
+            if len(picked) >= free:
+                break
+        return picked
+
+    def _grant(self, txn: Any, host: str, picked: list[tuple[dict, tuple]], answer_no: int | None
+               ) -> list[dict[str, Any]]:
+        now = self.clock()
+        out = []
+        for job, f in picked:
+            frame_id, job_id, subjob_id, number = f[0], f[1], f[2], f[3]
+            attempt_no = self.store.attempt_count(frame_id) + 1
+            log_path = os.path.join("logs", str(job_id), "%d-%d.log" % (frame_id, attempt_no))
+            attempt_id = self.store.new_attempt(txn, frame_id, attempt_no, host, now, log_path)
+            self.store.update_frames(txn, job_id, [frame_id], status=scheduler.RENDERING, attempts=f[10] + 1,
+                                     attempt_id=attempt_id, host=None, pid=None, progress=0, exit_code=None,
+                                     started=None, finished=None, error=None, stdout="", old_status=f[4],
+                                     subjob_id=subjob_id)
+            # The log file is made by the first output (or at the end): not here, under the lease lock.
+            if answer_no is not None:
+                self._in_flight[attempt_id] = (host, answer_no)
+            extra = store_extra(f)
+            last = extra.get("last_frame")
+            out.append({"attempt": attempt_id, "job": job["name"], "subjob": self._subjob_name(subjob_id),
+                        "frame": number, "argv": _json(f[8]), "timeout": job["frame_timeout"],
+                        "frames": (int(last) - number + 1) if isinstance(last, int) and last >= number else 1})
+        return out
 
     def _subjob_name(self, subjob_id: int) -> str:
         name = self._subjob_names.get(subjob_id)
         if name is None:
-            with self.store.read() as db:
-                name = db.execute("SELECT name FROM subjobs WHERE id=?", (subjob_id,)).fetchone()[0]
-            self._subjob_names[subjob_id] = name
+            name = self._subjob_names[subjob_id] = self.store.subjob_name(subjob_id)
         return name
 
     def _attempt_host(self, attempt_id: int | None) -> str | None:
@@ -419,12 +430,56 @@ class Coordinator:
                                % attempt_id)
         return a
 
-    def started(self, attempt_id: int, pid: int) -> None:
+    def started(self, attempt_id: int, pid: int, defer: bool = False) -> None:
+        """The attempt's process runs as ``pid``. With ``defer`` (the node's own slots), the report goes into the
+        start journal and reaches the store with the frame's end, or ``STARTED_DEFER_SECONDS`` later; it is not
+        checked against the store then (the slots learn of a moved-on attempt through ``on_kill``)."""
+        now = self.clock()
+        if defer:
+            self._starts.add(attempt_id, pid, now)
+            if self._starts_thread is None:
+                self._start_flusher()
+            return
         a = self._current(attempt_id)
         with self.store.write() as txn:
             self.store.update_attempt(txn, attempt_id, pid=pid)
-            self.store.update_frames(txn, a["job_id"], [a["frame_id"]], host=a["host"], pid=pid,
-                                     started=self.clock())
+            self.store.update_frames(txn, a["job_id"], [a["frame_id"]], host=a["host"], pid=pid, started=now)
+
+    def _start_flusher(self) -> None:
+        with self._kills_lock:
+            if self._starts_thread is not None:
+                return
+            self._starts_thread = threading.Thread(target=self._flush_starts_loop, name="started-reports",
+                                                   daemon=True)
+        self._starts_thread.start()
+
+    def _flush_starts_loop(self) -> None:
+        while not self._closing:
+            self._starts.ready.wait()
+            if self._closing:
+                break
+            time.sleep(STARTED_DEFER_SECONDS)  # frames that end meanwhile take their start with them
+            try:
+                self.flush_starts()
+            except Exception:  # the journal keeps them; the next round tries again
+                log.exception("writing started reports failed")
+        self.flush_starts()
+
+    def flush_starts(self) -> None:
+        """Write the started reports waiting in the journal into the store, in one transaction."""
+        with self._lease_lock:
+            entries = self._starts.take_all()
+            if not entries:
+                return
+            try:
+                with self.store.write() as txn:
+                    for attempt_id, (pid, started) in entries.items():
+                        self.store.record_start(txn, attempt_id, pid, started)
+            except BaseException:
+                self._starts.give_back(entries)
+                raise
+            finally:
+                self._starts.done(len(entries))
 
     def output(self, attempt_id: int, data: bytes = b"", progress: float | None = None,
                tail: bytes | None = None, offset: int | None = None) -> bool:
@@ -462,6 +517,18 @@ class Coordinator:
 
     def finished(self, attempt_id: int, exit_code: int | None, error: str | None = None) -> str:
         """The attempt's process ended (or could not start). Returns the frame's new status."""
+        status, _ = self._finished(attempt_id, exit_code, error, None, 0)
+        return status
+
+    def finish_and_lease(self, attempt_id: int, exit_code: int | None, error: str | None, host: str,
+                         free: int) -> list[dict[str, Any]]:
+        """``finished``, and the host's next frames leased in the same transaction: one commit where a render
+        host's slot would otherwise make two, between one frame's end and the next one's start."""
+        _, leases = self._finished(attempt_id, exit_code, error, host, 0 if self._closing else free)
+        return leases
+
+    def _finished(self, attempt_id: int, exit_code: int | None, error: str | None, host: str | None, free: int
+                  ) -> tuple[str, list[dict[str, Any]]]:
         a = self._current(attempt_id)
         now = self.clock()
         alog = self._logs.pop(attempt_id, None)
@@ -472,39 +539,75 @@ class Coordinator:
                 alog.close()
                 stdout = alog.text()
                 progress = alog.progress
-        else:  # a process that printed nothing still has its (empty) log, as every attempt does
-            path = os.path.join(self.data_dir, a["log_path"])
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            open(path, "ab").close()
+        # An attempt whose process printed nothing has no log file: its log reads empty, and a frame's end does not
+        # wait on a file system to make one.
         ok = exit_code == 0 and error is None
         blocked = False
-        with self._lease_lock, self.store.write() as txn:
-            fields: dict[str, Any] = {"exit_code": exit_code, "finished": now, "error": error}
-            if stdout is not None:
-                fields["stdout"] = stdout
-            if ok:
-                status = scheduler.COMPLETE
-                fields["progress"] = 100.0
-            else:
-                status = scheduler.after_failure(a["attempts"], a["max_attempts"])
-                if progress is not None:
-                    fields["progress"] = progress
-                if exit_code is not None and error is None:
-                    fields["error"] = "the render exited with code %d" % exit_code
-                blocked = self.store.count_failure(txn, a["job_id"], a["host"], self.block_after)
-            fields["status"] = status
-            fields["attempt_id"] = None
-            self.store.update_attempt(txn, attempt_id, outcome="complete" if ok else "failed", exit_code=exit_code,
-                                      finished=now, error=fields.get("error"))
-            self.store.update_frames(txn, a["job_id"], [a["frame_id"]], **fields)
-            if error and error not in (stdout or ""):
-                self._note(txn, attempt_id, error)  # e.g. a frame timeout: the log says why the render stopped
+        leases: list[dict[str, Any]] = []
+        with self._lease_lock:
+            # Under the lease lock, as the journal's own writes are: a start is written by this transaction or
+            # was by an earlier one, never by a later one that would find the frame moved on.
+            early = self._starts.take(attempt_id)
+            try:
+                with self.store.write() as txn:
+                    status, blocked, leases = self._finish_txn(txn, a, attempt_id, exit_code, error, stdout,
+                                                               progress, ok, now, early, host, free)
+            except BaseException:
+                if early is not None:
+                    self._starts.give_back({attempt_id: early})
+                raise
+            finally:
+                if early is not None:
+                    self._starts.done()
         if blocked:
             log.warning("host %s is blocklisted for job id %d after %d failed frames", a["host"], a["job_id"],
                         self.block_after)
         if status == scheduler.QUEUED:
             self.wake_workers()
-        return status
+        return status, leases
+
+    def _finish_txn(self, txn: Any, a: dict[str, Any], attempt_id: int, exit_code: int | None, error: str | None,
+                    stdout: str | None, progress: float | None, ok: bool, now: float,
+                    early: tuple[int, float] | None, host: str | None, free: int
+                    ) -> tuple[str, bool, list[dict[str, Any]]]:
+        state = self.store.frame_state(txn, a["frame_id"])
+        if state is None or state[0] != attempt_id:
+            # Moved on (cancelled, retried, deleted, lost) since ``a`` was read outside the lock.
+            raise StaleAttempt("attempt %d is no longer this frame's current attempt; the report is refused"
+                               % attempt_id)
+        blocked = False
+        leases: list[dict[str, Any]] = []
+        fields: dict[str, Any] = {"exit_code": exit_code, "finished": now, "error": error}
+        attempt_fields: dict[str, Any] = {}
+        if early is not None:
+            fields.update(host=a["host"], pid=early[0], started=early[1])
+            attempt_fields["pid"] = early[0]
+        if stdout is not None:
+            fields["stdout"] = stdout
+        if ok:
+            status = scheduler.COMPLETE
+            fields["progress"] = 100.0
+        else:
+            status = scheduler.after_failure(a["attempts"], a["max_attempts"])
+            if progress is not None:
+                fields["progress"] = progress
+            if exit_code is not None and error is None:
+                fields["error"] = "the render exited with code %d" % exit_code
+            blocked = self.store.count_failure(txn, a["job_id"], a["host"], self.block_after)
+        fields["status"] = status
+        fields["attempt_id"] = None
+        self.store.update_attempt(txn, attempt_id, outcome="complete" if ok else "failed", exit_code=exit_code,
+                                  finished=now, error=fields.get("error"), **attempt_fields)
+        self.store.update_frames(txn, a["job_id"], [a["frame_id"]], old_status=state[1], subjob_id=a["subjob_id"],
+                                 **fields)
+        if error and error not in (stdout or ""):
+            self._note(txn, attempt_id, error)  # e.g. a frame timeout: the log says why the render stopped
+        if host is not None and free > 0:
+            # Picked after the end is written: a frame requeued by it, or a blocklist it started, counts.
+            picked = self._pick(host, free)
+            if picked:
+                leases = self._grant(txn, host, picked, None)
+        return status, blocked, leases
 
     def interrupted(self, attempt_ids: Iterable[int], reason: str) -> None:
         """The node itself stopped these attempts (shutdown): back to the queue without using up an attempt."""
@@ -525,10 +628,7 @@ class Coordinator:
                 if alog is not None:
                     alog.close()
                 self._end_attempt(txn, a["id"], outcome, None, reason, now)
-                with self.store.read() as db:
-                    attempts_used, max_attempts = db.execute(
-                        "SELECT f.attempts, j.max_attempts FROM frames f JOIN jobs j ON j.id=f.job_id WHERE f.id=?",
-                        (a["frame_id"],)).fetchone()
+                attempts_used, max_attempts = self.store.frame_attempts(a["frame_id"])
                 if count:
                     status = scheduler.after_failure(attempts_used, max_attempts)
                 else:

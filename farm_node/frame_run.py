@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol
 
 from farm_node import runner
 from farm_node.errors import ProgramNotAllowed
+from farm_node.progress import ProgressParser, frames_from_argv, renderer_from_argv
 
 # select() works on pipes everywhere but Windows.
 _SELECTABLE_PIPES = sys.platform != "win32"
@@ -32,13 +33,20 @@ class Reporter(Protocol):
     def finished(self, exit_code: int | None, error: str | None) -> None: ...
 
 
-def _progress_parser(argv: list[str], frames: int) -> Any:
-    try:
-        from farm_node.progress import ProgressParser, frames_from_argv, renderer_from_argv
-    except ImportError:  # pragma: no cover - the parser module is part of the package
-        return None
-    # The command's own -s/-e/-b say how many frames it renders; the chunk size is the fallback.
-    return ProgressParser(renderer_from_argv(argv), frames=frames_from_argv(argv) or frames)
+class _LazyParser:
+    """The progress parser, made on the first output: a frame that prints nothing does not pay for it."""
+
+    def __init__(self, argv: list[str], frames: int) -> None:
+        self.argv = argv
+        self.frames = frames
+        self._parser: Any = None
+
+    def feed(self, data: bytes) -> float | None:
+        if self._parser is None:
+            # The command's own -s/-e/-b say how many frames it renders; the chunk size is the fallback.
+            self._parser = ProgressParser(renderer_from_argv(self.argv),
+                                          frames=frames_from_argv(self.argv) or self.frames)
+        return self._parser.feed(data)
 
 
 class FrameRun:
@@ -72,6 +80,9 @@ class FrameRun:
             self.child.kill_tree()
 
     def run(self) -> None:
+        if self._killed:  # moved on before it started: start nothing
+            self.reporter.finished(None, self._killed)
+            return
         try:
             args = self.exe_map.resolve(self.argv)
         except ProgramNotAllowed as exc:
@@ -90,7 +101,7 @@ class FrameRun:
         if not self.reporter.started(self.child.pid):
             # The coordinator no longer wants this attempt (cancelled or moved on while we started it).
             self.child.kill_tree()
-        parser = _progress_parser(self.argv, self.frames)
+        parser = _LazyParser(self.argv, self.frames)
         if _SELECTABLE_PIPES:
             self._watch(parser)
         else:
@@ -157,7 +168,8 @@ class FrameRun:
         started = self.clock()
         selector = None
         if _SELECTABLE_PIPES:
-            selector = selectors.DefaultSelector()
+            # poll() for one pipe: epoll would make and close a kernel object per frame.
+            selector = getattr(selectors, "PollSelector", selectors.DefaultSelector)()
             selector.register(child.fileno(), selectors.EVENT_READ)
         try:
             self._loop(child, selector, parser, started)

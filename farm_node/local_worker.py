@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable
 
 from farm_node.coordinator import Coordinator
 from farm_node.errors import StaleAttempt
@@ -18,13 +19,20 @@ log = logging.getLogger("farm_node")
 
 
 class _DirectReporter:
-    def __init__(self, coordinator: Coordinator, attempt: int) -> None:
+    """Reports of one attempt, straight into the coordinator. With ``host``, the end of the attempt also leases
+    the slot's next frame (into ``next``), in the same transaction."""
+
+    def __init__(self, coordinator: Coordinator, attempt: int, host: str | None = None,
+                 more: Callable[[], bool] = lambda: False) -> None:
         self.coordinator = coordinator
         self.attempt = attempt
+        self.host = host
+        self.more = more
+        self.next: list[dict] = []
 
     def started(self, pid: int) -> bool:
         try:
-            self.coordinator.started(self.attempt, pid)
+            self.coordinator.started(self.attempt, pid, defer=True)
             return True
         except StaleAttempt:
             return False
@@ -37,7 +45,10 @@ class _DirectReporter:
 
     def finished(self, exit_code: int | None, error: str | None) -> None:
         try:
-            self.coordinator.finished(self.attempt, exit_code, error)
+            if self.host is not None and self.more():
+                self.next = self.coordinator.finish_and_lease(self.attempt, exit_code, error, self.host, 1)
+            else:
+                self.coordinator.finished(self.attempt, exit_code, error)
         except StaleAttempt:
             pass
 
@@ -52,6 +63,8 @@ class LocalWorker:
         self.slots = slots
         self.host = host
         self._runs: dict[int, FrameRun] = {}
+        # Attempts the coordinator moved on before their run was registered here (a cancel just after the lease).
+        self._doomed: set[int] = set()
         self._runs_lock = threading.Lock()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -68,39 +81,57 @@ class LocalWorker:
 
     def _slot(self) -> None:
         coordinator = self.coordinator
+        leased: list[dict] = []
         while not self._stopping.is_set():
-            gen = coordinator.work_generation
-            try:
-                leased = coordinator.lease(self.host, 1)
-            except Exception:  # a slot must outlive one bad lease; the store keeps the truth
-                log.exception("lease failed on %s", self.host)
-                leased = []
             if not leased:
-                coordinator.wait_for_work(gen, 1.0)
-                continue
-            self._run(leased[0])
+                gen = coordinator.work_generation
+                try:
+                    leased = coordinator.lease(self.host, 1)
+                except Exception:  # a slot must outlive one bad lease; the store keeps the truth
+                    log.exception("lease failed on %s", self.host)
+                    leased = []
+                if not leased:
+                    coordinator.wait_for_work(gen, 1.0)
+                    continue
+            # The frame's end leases the next one with it (one commit); a slot that got none asks on its own.
+            leased = self._run(leased[0])
+        if leased:
+            self.coordinator.interrupted([a["attempt"] for a in leased],
+                                         "the node was stopped before this frame started")
 
-    def _run(self, a: dict) -> None:
-        run = FrameRun(a["argv"], self.exe_map, _DirectReporter(self.coordinator, a["attempt"]),
-                       timeout=a.get("timeout"), frames=a.get("frames") or 1, cwd=self.cwd)
+    def _run(self, a: dict) -> list[dict]:
+        """Run one leased frame; the frame the slot was given next, if its end leased one."""
+        reporter = _DirectReporter(self.coordinator, a["attempt"], self.host,
+                                   lambda: not self._stopping.is_set())
+        run = FrameRun(a["argv"], self.exe_map, reporter, timeout=a.get("timeout"), frames=a.get("frames") or 1,
+                       cwd=self.cwd)
         with self._runs_lock:
             self._runs[a["attempt"]] = run
+            doomed = a["attempt"] in self._doomed
+            self._doomed.discard(a["attempt"])
+        if doomed:
+            run.kill("killed: the frame was cancelled, retried or deleted")
         try:
             if self._stopping.is_set():
-                return
+                self.coordinator.interrupted([a["attempt"]], "the node was stopped before this frame started")
+                return []
             run.run()
         except Exception:
             log.exception("frame attempt %s failed in the node itself", a["attempt"])
             _DirectReporter(self.coordinator, a["attempt"]).finished(None, "the node failed to run the frame")
+            return []
         finally:
             with self._runs_lock:
                 self._runs.pop(a["attempt"], None)
+        return reporter.next
 
     def _on_kill(self, host: str, attempt: int) -> None:
         if host != self.host:
             return
         with self._runs_lock:
             run = self._runs.get(attempt)
+            if run is None:
+                self._doomed.add(attempt)
         if run is not None:
             run.kill("killed: the frame was cancelled, retried or deleted")
 

@@ -1,12 +1,15 @@
 """The node's SQLite store: the only module that speaks SQL.
 
 One file under the data folder, in WAL mode: a committed change survives a SIGKILL of the node. Every change bumps one
-revision counter and stamps the rows it touched with it, which is what the changes feed reads. One connection, one
-lock: the coordinator is the single writer, and SQLite serialises writers anyway.
+revision counter and stamps the rows it touched with it, which is what the changes feed reads. One writing
+connection under one lock (the coordinator is the single writer, and SQLite serialises writers anyway); the big reads
+that clients ask for (the changes feed, whole jobs) take a connection of their own from a pool and read a snapshot,
+so that a monitor polling the queue never holds up a render host's report.
 """
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -60,7 +63,8 @@ CREATE TABLE IF NOT EXISTS frames (
     rev INTEGER NOT NULL,
     UNIQUE (subjob_id, number)
 );
-CREATE INDEX IF NOT EXISTS frames_next ON frames (job_id, status, number, subjob_id);
+CREATE INDEX IF NOT EXISTS frames_job ON frames (job_id);
+CREATE INDEX IF NOT EXISTS frames_queued ON frames (job_id, number, subjob_id) WHERE status='Queued';
 CREATE INDEX IF NOT EXISTS frames_rev ON frames (rev);
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY,
@@ -76,13 +80,17 @@ CREATE TABLE IF NOT EXISTS attempts (
     log_path TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attempts_frame ON attempts (frame_id);
-CREATE INDEX IF NOT EXISTS attempts_running ON attempts (outcome, host);
+CREATE INDEX IF NOT EXISTS attempts_live ON attempts (host) WHERE outcome='running';
 CREATE TABLE IF NOT EXISTS tombstones (name TEXT NOT NULL, rev INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS blocklist (job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
                                       host TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,
                                       blocked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, host));
 CREATE TABLE IF NOT EXISTS hosts (name TEXT PRIMARY KEY, slots INTEGER NOT NULL, info TEXT NOT NULL DEFAULT '{}',
                                   worker_id TEXT, last_seen REAL, lost INTEGER NOT NULL DEFAULT 0);
+-- Indexes of stores written before: every status change moved a frame's entry in them, the partial indexes above
+-- change only when a frame leaves the queue or an attempt ends.
+DROP INDEX IF EXISTS frames_next;
+DROP INDEX IF EXISTS attempts_running;
 """
 # Columns added after a store file may already exist: (table, column, declaration).
 _ADDED_COLUMNS = (
@@ -112,6 +120,20 @@ def frame_dict(row: sqlite3.Row | tuple) -> dict[str, Any]:
         for k, v in json.loads(extra).items():
             d.setdefault(k, v)
     return d
+
+
+_UPDATE_SQL: dict[tuple, str] = {}
+
+
+def _update_sql(table: str, columns: tuple[str, ...], extra: str = "") -> str:
+    """``UPDATE table SET a=?, b=?{extra} WHERE id=?``, made once per set of columns (they come from code, not
+    from input)."""
+    key = (table, columns, extra)
+    sql = _UPDATE_SQL.get(key)
+    if sql is None:
+        sql = _UPDATE_SQL[key] = "UPDATE %s SET %s%s WHERE id=?" % (table, ", ".join("%s=?" % c for c in columns),
+                                                                     extra)
+    return sql
 
 
 class Txn:
@@ -144,14 +166,25 @@ class Store:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._lock = threading.RLock()
         self._listeners: list[Callable[[int], None]] = []
+        # Cached frame counts, job -> subjob -> status -> n. Written after commits under the store lock and read by
+        # snapshot readers that do not take it, so every access holds this lock and readers get copies.
         self._counts: dict[int, dict[int, dict[str, int]]] = {}
+        self._counts_lock = threading.Lock()
         self._in_txn = False
+        self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all_readers: list[sqlite3.Connection] = []
         with self._lock:
             self._db.executescript(_SCHEMA)
             for table, column, decl in _ADDED_COLUMNS:
                 if column not in {r[1] for r in self._db.execute("PRAGMA table_info(%s)" % table)}:
                     self._db.execute("ALTER TABLE %s ADD COLUMN %s %s" % (table, column, decl))
-            self.revision = int(self._meta("revision", 0))
+            # The revision is the highest one stamped on a row: writing it into meta at every commit would cost
+            # each frame's report a fifth more. Stores written before kept it in meta; a client that saw a
+            # revision that stamped nothing (and is now above this one) is told to reload, see ``changes``.
+            stamped = [int(self._meta("revision", 0))]
+            for table in ("frames", "jobs", "tombstones"):
+                stamped.append(self._db.execute("SELECT COALESCE(MAX(rev), 0) FROM %s" % table).fetchone()[0])
+            self.revision = max(stamped)
             self.floor = int(self._meta("floor", 0))
             if self._meta("schema", None) is None:
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
@@ -159,6 +192,9 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            for db in self._all_readers:
+                db.close()
+            self._all_readers.clear()
 
     def _meta(self, key: str, default: Any) -> Any:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -176,28 +212,29 @@ class Store:
             self._in_txn = True
             try:
                 yield txn
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('revision', ?)", (txn.rev,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             finally:
                 self._in_txn = False
+            with self._counts_lock:
+                for job_id in txn.jobs_touched:
+                    self._counts.pop(job_id, None)
+                # Keep the cached counts of a job whose frames only changed status: recounting a 100,000-frame job
+                # after every frame would make each changes answer cost a scan of the job.
+                for job_id, per in txn.count_deltas.items():
+                    cached = self._counts.get(job_id)
+                    if cached is None:
+                        continue
+                    for subjob_id, delta in per.items():
+                        counts = cached.setdefault(subjob_id, {})
+                        for status, n in delta.items():
+                            counts[status] = counts.get(status, 0) + n
+                            if not counts[status]:
+                                del counts[status]
+            # Set last: a snapshot reader that sees this revision also sees its rows and its counts.
             self.revision = txn.rev
-            for job_id in txn.jobs_touched:
-                self._counts.pop(job_id, None)
-            # Keep the cached counts of a job whose frames only changed status: recounting a 100,000-frame job
-            # after every frame would make each changes answer cost a scan of the job.
-            for job_id, per in txn.count_deltas.items():
-                cached = self._counts.get(job_id)
-                if cached is None:
-                    continue
-                for subjob_id, delta in per.items():
-                    counts = cached.setdefault(subjob_id, {})
-                    for status, n in delta.items():
-                        counts[status] = counts.get(status, 0) + n
-                        if not counts[status]:
-                            del counts[status]
         for listener in self._listeners:
             listener(txn.rev)
 
@@ -205,6 +242,26 @@ class Store:
     def read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._db
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction on a pooled connection of its own: a fixed view of the store (WAL lets it read while
+        the writer commits), taken without the store lock."""
+        try:
+            db = self._readers.get_nowait()
+        except queue.Empty:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA query_only=ON")
+            with self._lock:
+                self._all_readers.append(db)
+        try:
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                db.execute("COMMIT")
+        finally:
+            self._readers.put(db)
 
     # -- jobs ---------------------------------------------------------------------------------------------------
     def insert_jobs(self, txn: Txn, specs: Iterable[JobSpec], now: float) -> list[str]:
@@ -322,11 +379,20 @@ class Store:
             raise NotFound("no frame %s of subjob %r in this job" % (number, subjob))
         return row
 
-    def update_frames(self, txn: Txn, job_id: int, frame_ids: Iterable[int], **fields: Any) -> int:
-        """Set ``fields`` on the frames and stamp them with this revision."""
+    def update_frames(self, txn: Txn, job_id: int, frame_ids: Iterable[int], old_status: str | None = None,
+                      subjob_id: int | None = None, **fields: Any) -> int:
+        """Set ``fields`` on the frames and stamp them with this revision.
+
+        ``old_status`` and ``subjob_id``, when the caller knows them for a single frame, save reading them back.
+        """
         ids = list(frame_ids)
         if not ids:
             return 0
+        if old_status is not None and subjob_id is not None and len(ids) == 1 and "argv" not in fields:
+            if "status" in fields and job_id in self._counts:
+                txn.count_status_change(job_id, subjob_id, old_status, fields["status"])
+            return txn.db.execute(_update_sql("frames", tuple(fields), ", rev=?"),
+                                  (*fields.values(), txn.rev, ids[0])).rowcount
         cols = ", ".join("%s=?" % k for k in fields)
         values = [json.dumps(v) if k == "argv" else v for k, v in fields.items()]
         new_status = fields.get("status")
@@ -346,15 +412,41 @@ class Store:
             return db.execute("SELECT %s FROM frames WHERE job_id=? AND status='Queued' ORDER BY number, subjob_id"
                               " LIMIT ?" % _FRAME_COLS, (job_id, limit)).fetchall()
 
-    def runnable_jobs(self) -> list[dict[str, Any]]:
-        """Unpaused jobs that have queued frames, with what the scheduler orders them by."""
+    def runnable_jobs(self, host: str | None = None) -> list[dict[str, Any]]:
+        """Unpaused jobs that have queued frames (and that have not blocklisted ``host``), with what the scheduler
+        orders them by."""
+        sql = ("SELECT id, name, priority, frame_timeout, max_attempts FROM jobs j WHERE paused=0 AND"
+               " EXISTS (SELECT 1 FROM frames f WHERE f.job_id=j.id AND f.status='Queued')")
+        args: tuple = ()
+        if host is not None:
+            sql += " AND id NOT IN (SELECT job_id FROM blocklist WHERE host=? AND blocked=1)"
+            args = (host,)
         with self.read() as db:
-            rows = db.execute("SELECT id, name, priority, frame_timeout, max_attempts FROM jobs j WHERE paused=0 AND"
-                              " EXISTS (SELECT 1 FROM frames f WHERE f.job_id=j.id AND f.status='Queued')").fetchall()
+            rows = db.execute(sql, args).fetchall()
         return [{"id": r[0], "name": r[1], "priority": r[2], "frame_timeout": r[3], "max_attempts": r[4]}
                 for r in rows]
 
+    def subjob_id(self, job_id: int, name: str) -> int | None:
+        with self.read() as db:
+            row = db.execute("SELECT id FROM subjobs WHERE job_id=? AND name=?", (job_id, name)).fetchone()
+        return None if row is None else row[0]
+
+    def subjob_name(self, subjob_id: int) -> str:
+        with self.read() as db:
+            return db.execute("SELECT name FROM subjobs WHERE id=?", (subjob_id,)).fetchone()[0]
+
+    def frame_attempts(self, frame_id: int) -> tuple[int, int]:
+        """The attempts a frame has used and its job's ``max_attempts``."""
+        with self.read() as db:
+            return db.execute("SELECT f.attempts, j.max_attempts FROM frames f JOIN jobs j ON j.id=f.job_id"
+                              " WHERE f.id=?", (frame_id,)).fetchone()
+
     # -- attempts -----------------------------------------------------------------------------------------------
+    def attempt_count(self, frame_id: int) -> int:
+        """Attempts ever made at a frame (a retry resets the frame's ``attempts``, not this: log names stay unique)."""
+        with self.read() as db:
+            return db.execute("SELECT COUNT(*) FROM attempts WHERE frame_id=?", (frame_id,)).fetchone()[0]
+
     def new_attempt(self, txn: Txn, frame_id: int, number: int, host: str, now: float, log_path: str) -> int:
         return txn.db.execute("INSERT INTO attempts (frame_id, number, host, started, log_path) VALUES (?,?,?,?,?)",
                               (frame_id, number, host, now, log_path)).lastrowid
@@ -362,19 +454,31 @@ class Store:
     def attempt(self, attempt_id: int) -> dict[str, Any] | None:
         with self.read() as db:
             row = db.execute("SELECT a.id, a.frame_id, a.number, a.host, a.pid, a.outcome, a.log_path, f.attempt_id,"
-                             " f.job_id, f.status, f.attempts, j.max_attempts, a.started, a.note_bytes"
+                             " f.job_id, f.status, f.attempts, j.max_attempts, a.started, a.note_bytes, f.subjob_id"
                              " FROM attempts a JOIN frames f ON f.id=a.frame_id JOIN jobs j ON j.id=f.job_id"
                              " WHERE a.id=?",
                              (attempt_id,)).fetchone()
         if row is None:
             return None
         keys = ("id", "frame_id", "number", "host", "pid", "outcome", "log_path", "current", "job_id",
-                "frame_status", "attempts", "max_attempts", "started", "note_bytes")
+                "frame_status", "attempts", "max_attempts", "started", "note_bytes", "subjob_id")
         return dict(zip(keys, row))
 
     def update_attempt(self, txn: Txn, attempt_id: int, **fields: Any) -> None:
-        cols = ", ".join("%s=?" % k for k in fields)
-        txn.db.execute("UPDATE attempts SET %s WHERE id=?" % cols, (*fields.values(), attempt_id))
+        txn.db.execute(_update_sql("attempts", tuple(fields)), (*fields.values(), attempt_id))
+
+    def frame_state(self, txn: Txn, frame_id: int) -> tuple[int | None, str] | None:
+        """A frame's current attempt and status as this transaction sees them."""
+        return txn.db.execute("SELECT attempt_id, status FROM frames WHERE id=?", (frame_id,)).fetchone()
+
+    def record_start(self, txn: Txn, attempt_id: int, pid: int, started: float) -> None:
+        """A started report written late (the node's own slots): the attempt gets its pid, and its frame the pid,
+        host and start time while the attempt is still the frame's current one."""
+        db = txn.db
+        db.execute("UPDATE attempts SET pid=? WHERE id=? AND pid IS NULL", (pid, attempt_id))
+        db.execute("UPDATE frames SET host=(SELECT host FROM attempts WHERE id=?), pid=?, started=?, rev=?"
+                   " WHERE id=(SELECT frame_id FROM attempts WHERE id=?) AND attempt_id=?",
+                   (attempt_id, pid, started, txn.rev, attempt_id, attempt_id))
 
     def add_note_bytes(self, txn: Txn, attempt_id: int, n: int) -> None:
         txn.db.execute("UPDATE attempts SET note_bytes=note_bytes+? WHERE id=?", (n, attempt_id))
@@ -443,10 +547,6 @@ class Store:
             return True
         return False
 
-    def blocked_jobs(self, host: str) -> set[int]:
-        with self.read() as db:
-            return {r[0] for r in db.execute("SELECT job_id FROM blocklist WHERE host=? AND blocked=1", (host,))}
-
     def blocklist(self, job_id: int | None = None) -> list[tuple[str, str]]:
         sql = "SELECT j.name, b.host FROM blocklist b JOIN jobs j ON j.id=b.job_id WHERE b.blocked=1"
         args: tuple = ()
@@ -466,11 +566,16 @@ class Store:
 
     # -- reading jobs back as job dictionaries -----------------------------------------------------------------
     def counts(self, job_id: int) -> dict[int, dict[str, int]]:
-        """Per subjob id, how many frames are in each status (cached until a write touches the job)."""
-        with self.read() as db:
+        """Per subjob id, how many frames are in each status (cached until a write touches the job); a copy."""
+        with self._counts_lock:
             cached = self._counts.get(job_id)
             if cached is not None:
-                return cached
+                return {sid: dict(c) for sid, c in cached.items()}
+        with self.read() as db:
+            with self._counts_lock:
+                cached = self._counts.get(job_id)
+                if cached is not None:
+                    return {sid: dict(c) for sid, c in cached.items()}
             per: dict[int, dict[str, int]] = {}
             for sid in db.execute("SELECT id FROM subjobs WHERE job_id=?", (job_id,)):
                 per[sid[0]] = {}
@@ -478,7 +583,8 @@ class Store:
                                              " GROUP BY subjob_id, status", (job_id,)):
                 per.setdefault(sid, {})[status] = n
             if not self._in_txn:  # counts seen inside a transaction may yet be rolled back
-                self._counts[job_id] = per
+                with self._counts_lock:
+                    self._counts[job_id] = {sid: dict(c) for sid, c in per.items()}
             return per
 
     def _job_head(self, db: sqlite3.Connection, row: tuple) -> tuple[dict[str, Any], dict[int, tuple]]:
@@ -491,7 +597,7 @@ class Store:
         job = {"status": scheduler.derive_status(total, bool(paused)), "frames": scheduler.summary(total),
                "subjobs": {}, "priority": priority, "max_attempts": max_attempts, "paused": bool(paused),
                "submitted": submitted, "frame_timeout": frame_timeout}
-        blocked = [h for _, h in self.blocklist(job_id)]
+        blocked = [r[0] for r in db.execute("SELECT host FROM blocklist WHERE job_id=? AND blocked=1", (job_id,))]
         if blocked:
             job["blocklist"] = blocked
         for k, v in json.loads(extra).items():
@@ -512,7 +618,7 @@ class Store:
     _JOB_HEAD_SQL = "SELECT id, name, priority, max_attempts, frame_timeout, paused, submitted, extra FROM jobs"
 
     def job_dict(self, name: str) -> dict[str, Any]:
-        with self.read() as db:
+        with self.snapshot() as db:
             row = db.execute(self._JOB_HEAD_SQL + " WHERE name=?", (name,)).fetchone()
             if row is None:
                 raise NotFound("no job named %r on this farm" % name)
@@ -526,9 +632,11 @@ class Store:
         return job
 
     def queue_dict(self) -> dict[str, Any]:
-        with self.read() as db:
-            return {row[1]: self._full_job(db, row) for row in db.execute(self._JOB_HEAD_SQL + " ORDER BY id")
-                    .fetchall()}
+        with self.snapshot() as db:
+            return self._queue(db)
+
+    def _queue(self, db: sqlite3.Connection) -> dict[str, Any]:
+        return {row[1]: self._full_job(db, row) for row in db.execute(self._JOB_HEAD_SQL + " ORDER BY id").fetchall()}
 
     def iter_jobs_for_export(self, name: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         """Jobs with their frames read in batches from one snapshot of the store, for an XML backup.
@@ -568,15 +676,19 @@ class Store:
 
     def changes(self, since: int) -> dict[str, Any]:
         """What changed after revision ``since``, in the job dictionary's shape (docs/DESIGN.md)."""
-        with self.read() as db:
-            revision = self.revision
-            if since >= revision:
-                return {"revision": revision, "reload": False, "jobs": {}, "deleted": []}
-            if since <= 0 or since < self.floor:
-                return {"revision": revision, "reload": True, "jobs": self.queue_dict(), "deleted": []}
+        # Read before the snapshot begins: the snapshot holds at least everything up to it (a frame changed after
+        # it may come twice, which the client applies twice to the same effect).
+        revision = self.revision
+        if since == revision:
+            return {"revision": revision, "reload": False, "jobs": {}, "deleted": []}
+        with self.snapshot() as db:
+            # Above the revision: the client saw another life of this store (a revision that stamped no row, then
+            # a restart), or another store. Below the floor: what it missed is no longer known.
+            if since <= 0 or since < self.floor or since > revision:
+                return {"revision": revision, "reload": True, "jobs": self._queue(db), "deleted": []}
             changed = db.execute("SELECT COUNT(*) FROM frames WHERE rev>?", (since,)).fetchone()[0]
             if changed > _CHANGES_LIMIT:
-                return {"revision": revision, "reload": True, "jobs": self.queue_dict(), "deleted": []}
+                return {"revision": revision, "reload": True, "jobs": self._queue(db), "deleted": []}
             deleted = [r[0] for r in db.execute("SELECT name FROM tombstones WHERE rev>? ORDER BY rev", (since,))]
             job_ids = {r[0] for r in db.execute("SELECT id FROM jobs WHERE rev>?", (since,))}
             frames = db.execute("SELECT %s FROM frames WHERE rev>? ORDER BY job_id, subjob_id, number"
