@@ -11,7 +11,7 @@ import json
 import os
 from typing import Any, AsyncIterator
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -21,6 +21,8 @@ from farm_node.errors import (Conflict, FarmNodeError, JobSpecError, NotFound, P
                               StaleAttempt)
 
 MAX_BODY = 64 * 1024 * 1024
+# Bodies up to this size are parsed on the event loop; bigger ones (a submission, a log batch) in a thread.
+INLINE_JSON = 64 * 1024
 MAX_WAIT = 60.0
 # A waiting long poll woken by a change waits this long more: a frame's end, the next one's lease and its start come
 # within a millisecond or two, and one answer for all of them costs a third of the work and of the panel's repaints.
@@ -111,6 +113,33 @@ class ChangeSignal:
             self._waiting -= 1
 
 
+class TokenAuth:
+    """Every /api route but /api/health needs the node's token. Checked here, before routing, for every request:
+    a route added later cannot be left open by forgetting it, and a refused call costs no routing at all."""
+
+    OPEN = frozenset({"/api/health"})
+    MESSAGE = json.dumps({"error": "this node needs its token: send the header 'Authorization: Bearer <token>' (the"
+                                   " token is printed by `farm-node serve` and kept in its data folder)"}).encode()
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = ("Bearer " + token).encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if (path == "/api" or path.startswith("/api/")) and path not in self.OPEN:
+                given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+                if not hmac.compare_digest(given, self.expected):
+                    await send({"type": "http.response.start", "status": 401,
+                                "headers": [(b"content-type", b"application/json"),
+                                            (b"content-length", str(len(self.MESSAGE)).encode()),
+                                            (b"www-authenticate", b"Bearer")]})
+                    await send({"type": "http.response.body", "body": self.MESSAGE})
+                    return
+        await self.app(scope, receive, send)
+
+
 def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: Any = None) -> FastAPI:
     app = FastAPI(title="PyFarm node", version=__version__, lifespan=lifespan,
                   description="A render farm node: jobs, subjobs and frames of Maya renders. Every /api route but "
@@ -119,15 +148,7 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
     app.state.changes = signal
     app.state.coordinator = coordinator
     coordinator.store.on_change(signal.notify)
-    expected = ("Bearer " + token).encode()
-
-    def authorized(request: Request) -> None:
-        given = request.headers.get("authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
-            raise ApiError(401, "this node needs its token: send the header 'Authorization: Bearer <token>'"
-                                " (the token is printed by `farm-node serve` and kept in its data folder)")
-
-    auth = [Depends(authorized)]
+    app.add_middleware(TokenAuth, token=token)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -173,7 +194,8 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
         if not raw.strip():
             return None
         try:
-            return await run_in_threadpool(json.loads, raw)
+            # A worker's heartbeat or lease is parsed here at once: a thread costs more than a small parse.
+            return json.loads(raw) if len(raw) <= INLINE_JSON else await run_in_threadpool(json.loads, raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, "the body is not valid JSON: %s" % exc) from None
 
@@ -181,7 +203,7 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
     def health() -> dict:
         return {"status": "ok", "version": __version__, "node": node_name}
 
-    @app.post("/api/jobs", status_code=201, dependencies=auth, tags=["jobs"],
+    @app.post("/api/jobs", status_code=201, tags=["jobs"],
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": _JOB_DICT_SCHEMA}}}})
     async def submit(request: Request) -> Any:
@@ -189,31 +211,31 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
         names = await run_in_threadpool(coordinator.submit, body)
         return JSONResponse({"jobs": names}, status_code=201)
 
-    @app.get("/api/jobs", dependencies=auth, tags=["jobs"])
+    @app.get("/api/jobs", tags=["jobs"])
     def jobs() -> Any:
         return _json_response(coordinator.queue())
 
-    @app.get("/api/jobs/{job}", dependencies=auth, tags=["jobs"])
+    @app.get("/api/jobs/{job}", tags=["jobs"])
     def job(job: str) -> Any:
         return _json_response(coordinator.job(job))
 
-    @app.delete("/api/jobs/{job}", dependencies=auth, tags=["jobs"])
+    @app.delete("/api/jobs/{job}", tags=["jobs"])
     def delete(job: str) -> Any:
         return coordinator.delete(job)
 
-    @app.post("/api/jobs/{job}/pause", dependencies=auth, tags=["jobs"])
+    @app.post("/api/jobs/{job}/pause", tags=["jobs"])
     def pause(job: str) -> Any:
         return coordinator.pause(job)
 
-    @app.post("/api/jobs/{job}/resume", dependencies=auth, tags=["jobs"])
+    @app.post("/api/jobs/{job}/resume", tags=["jobs"])
     def resume(job: str) -> Any:
         return coordinator.resume(job)
 
-    @app.post("/api/jobs/{job}/cancel", dependencies=auth, tags=["jobs"])
+    @app.post("/api/jobs/{job}/cancel", tags=["jobs"])
     def cancel(job: str) -> Any:
         return coordinator.cancel(job)
 
-    @app.post("/api/jobs/{job}/retry", dependencies=auth, tags=["jobs"])
+    @app.post("/api/jobs/{job}/retry", tags=["jobs"])
     async def retry(job: str, request: Request) -> Any:
         body = await read_json(request) or {}
         if not isinstance(body, dict):
@@ -227,11 +249,11 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
             raise ApiError(422, "frames must be a list of frame numbers", path="frames")
         return await run_in_threadpool(coordinator.retry, job, subjob, frames)
 
-    @app.delete("/api/jobs/{job}/blocklist", dependencies=auth, tags=["jobs"])
+    @app.delete("/api/jobs/{job}/blocklist", tags=["jobs"])
     def clear_blocklist(job: str, host: str | None = None) -> Any:
         return coordinator.clear_blocklist(job, host)
 
-    @app.get("/api/jobs/{job}/subjobs/{subjob}/frames/{frame}/log", dependencies=auth, tags=["jobs"])
+    @app.get("/api/jobs/{job}/subjobs/{subjob}/frames/{frame}/log", tags=["jobs"])
     def frame_log(job: str, subjob: str, frame: int, offset: int = Query(0, ge=0),
                   attempt: int | None = Query(None, ge=1)) -> Any:
         path = coordinator.log_path(job, subjob, frame, attempt)
@@ -243,7 +265,7 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
         return StreamingResponse(_file_range(path, start, size), media_type="text/plain; charset=utf-8",
                                  headers=headers)
 
-    @app.get("/api/changes", dependencies=auth, tags=["jobs"])
+    @app.get("/api/changes", tags=["jobs"])
     async def changes(since: int = Query(0, ge=0), wait: float = Query(0.0, ge=0)) -> Any:
         wait = min(wait, MAX_WAIT)
         store = coordinator.store
@@ -261,15 +283,15 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
         signal.answered(answer["revision"])
         return _json_response(answer)
 
-    @app.get("/api/workers", dependencies=auth, tags=["node"])
+    @app.get("/api/workers", tags=["node"])
     def workers() -> Any:
         return {"workers": coordinator.workers()}
 
     from farm_node import worker_api
-    worker_api.install(app, coordinator, auth, ApiError, read_json)
+    worker_api.install(app, coordinator, ApiError, read_json, _json_response)
 
     from farm_node import queue_api
-    queue_api.install(app, coordinator, auth, ApiError)
+    queue_api.install(app, coordinator, ApiError)
     return app
 
 

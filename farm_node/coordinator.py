@@ -751,7 +751,26 @@ class Coordinator:
         state = self._remote(host, worker_id)
         if state is not None and state.attached and not state.lost:
             state.last_seen = self.clock()
-        return [self._report(host, r) if r is not None else "bad" for r in records]
+        results: list[str] = []
+        group: list[dict[str, Any] | None] = []
+
+        def apply_group() -> None:
+            # Starts, ends, interruptions: one transaction for the run of them (each record a savepoint of it),
+            # so that a frame's start and end, sent together, cost one commit.
+            if group:
+                with self._lease_lock, self.store.write():
+                    results.extend(self._report(host, g) if g is not None else "bad" for g in group)
+                group.clear()
+
+        for r in records:
+            if r is not None and r.get("type") == "output":
+                # Log bytes go to files outside the lease lock: a host's log must not hold up another's lease.
+                apply_group()
+                results.append(self._report(host, r))
+            else:
+                group.append(r)
+        apply_group()
+        return results
 
     def _report(self, host: str, r: dict[str, Any]) -> str:
         kind, attempt_id = r.get("type"), r.get("attempt")

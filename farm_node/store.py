@@ -171,6 +171,7 @@ class Store:
         self._counts: dict[int, dict[int, dict[str, int]]] = {}
         self._counts_lock = threading.Lock()
         self._in_txn = False
+        self._txn: Txn | None = None  # the write transaction open now (only its thread can see it: the lock)
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._all_readers: list[sqlite3.Connection] = []
         with self._lock:
@@ -206,9 +207,16 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Txn]:
+        """A write transaction. Inside another one of the same thread it is a savepoint of that one: its changes
+        commit with the outer transaction, and an exception undoes only its own."""
         with self._lock:
+            outer = self._txn
+            if outer is not None:
+                with self._savepoint(outer):
+                    yield outer
+                return
             self._db.execute("BEGIN IMMEDIATE")
-            txn = Txn(self, self.revision + 1)
+            txn = self._txn = Txn(self, self.revision + 1)
             self._in_txn = True
             try:
                 yield txn
@@ -218,6 +226,7 @@ class Store:
                 raise
             finally:
                 self._in_txn = False
+                self._txn = None
             with self._counts_lock:
                 for job_id in txn.jobs_touched:
                     self._counts.pop(job_id, None)
@@ -237,6 +246,20 @@ class Store:
             self.revision = txn.rev
         for listener in self._listeners:
             listener(txn.rev)
+
+    @contextmanager
+    def _savepoint(self, txn: Txn) -> Iterator[None]:
+        deltas = {j: {sid: dict(c) for sid, c in per.items()} for j, per in txn.count_deltas.items()}
+        touched = set(txn.jobs_touched)
+        self._db.execute("SAVEPOINT inner")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK TO inner")
+            self._db.execute("RELEASE inner")
+            txn.count_deltas, txn.jobs_touched = deltas, touched
+            raise
+        self._db.execute("RELEASE inner")
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -65,7 +65,7 @@ class _Wakeup:
                     return
 
 
-def install(app: FastAPI, coordinator: Coordinator, auth: list, api_error: type, read_json: Any) -> None:
+def install(app: FastAPI, coordinator: Coordinator, api_error: type, read_json: Any, respond: Any) -> None:
     work = _Wakeup()
     orders = _Wakeup()
     coordinator.on_work(work.notify)
@@ -90,7 +90,7 @@ def install(app: FastAPI, coordinator: Coordinator, auth: list, api_error: type,
             raise api_error(422, "%s must be a number of at least %g" % (key, low), path=key)
         return value
 
-    @app.post("/api/worker/heartbeat", dependencies=auth, tags=["workers"])
+    @app.post("/api/worker/heartbeat", tags=["workers"])
     async def heartbeat(request: Request) -> Any:
         body, host, worker_id = await common(request)
         holding = body.get("holding", [])
@@ -111,9 +111,9 @@ def install(app: FastAPI, coordinator: Coordinator, auth: list, api_error: type,
             await orders.wait(lambda: coordinator.has_kills(host) or coordinator.closing, wait, request)
             answer["kill"] = coordinator.take_kills(host)
             coordinator.touch(host)
-        return answer
+        return respond(answer)
 
-    @app.post("/api/worker/lease", dependencies=auth, tags=["workers"])
+    @app.post("/api/worker/lease", tags=["workers"])
     async def lease(request: Request) -> Any:
         body, host, worker_id = await common(request)
         free = int(number(body, "free", 1, low=1))
@@ -128,12 +128,12 @@ def install(app: FastAPI, coordinator: Coordinator, auth: list, api_error: type,
                                      " coordinator restarted): send a heartbeat first" % host, rejoin=True)
             left = deadline - loop.time()
             if answer["leases"] or left <= 0 or coordinator.closing:
-                return answer
+                return respond(answer)
             await work.wait(lambda: coordinator.work_generation != generation or coordinator.closing, left, request)
             if await request.is_disconnected():
-                return {"epoch": coordinator.epoch, "seq": answer["seq"], "leases": []}
+                return respond({"epoch": coordinator.epoch, "seq": answer["seq"], "leases": []})
 
-    @app.post("/api/worker/reports", dependencies=auth, tags=["workers"])
+    @app.post("/api/worker/reports", tags=["workers"])
     async def reports(request: Request) -> Any:
         body, host, worker_id = await common(request)
         records = body.get("records")
@@ -141,7 +141,7 @@ def install(app: FastAPI, coordinator: Coordinator, auth: list, api_error: type,
             raise api_error(422, "records must be a list of reports", path="records")
         decoded = [_decode(r) for r in records]
         results = await run_in_threadpool(coordinator.host_reports, host, worker_id, decoded)
-        return {"epoch": coordinator.epoch, "results": results}
+        return respond({"epoch": coordinator.epoch, "results": results})
 
 
 def _decode(record: Any) -> dict[str, Any] | None:
