@@ -6,8 +6,8 @@
 
 Each simulated host does what ``farm-node worker`` does on the wire, minus the render: it joins with a heartbeat,
 keeps a heartbeat long poll open (``--heartbeat`` seconds, holding the attempt it renders), long-polls for a lease
-while its slot is free, and reports each leased frame as one batch of ``started`` and ``finished`` records, as the
-worker's sender does for a frame that ends before its next send. Hand-written HTTP/1.1 on kept-alive connections
+while its slot is idle, and reports each leased frame as one batch of ``started`` and ``finished`` records asking
+for the slot's next frame with it, as the worker's sender does for a frame that ends before its next send. Hand-written HTTP/1.1 on kept-alive connections
 in one asyncio loop, so that the load costs as little of the machine as it can.
 
 Prints ``ready`` once every host has joined and asked for a lease, then one JSON line of figures at the end. In
@@ -67,6 +67,7 @@ class Farm:
         self.leases = 0
         self.joined = 0
         self.first_lease: float | None = None
+        self.marks: list[float] = []  # when every thousandth frame ended
         self.last_end: float | None = None
         self.done = asyncio.Event()
         self.all_joined = asyncio.Event()
@@ -103,34 +104,47 @@ async def sim_host(farm: Farm, i: int) -> None:
     if farm.joined == args.workers:
         farm.all_joined.set()
     beating = asyncio.ensure_future(beats())
+    leases: list = []
     try:
         while not farm.done.is_set():
-            status, answer = await work_conn.request("POST", "/api/worker/lease", {
-                "host": name, "worker_id": worker_id, "free": 1, "wait": 20})
-            if status == 409:
-                await beat(0)
-                continue
-            if status != 200 or not isinstance(answer, dict):
-                raise RuntimeError("lease of %s refused: %s %s" % (name, status, answer))
-            state["seen"] = max(state["seen"], int(answer.get("seq") or 0))
-            for lease in answer.get("leases") or []:
-                attempt = lease["attempt"]
-                farm.leases += 1
-                if farm.first_lease is None:
-                    farm.first_lease = time.perf_counter()
-                holding.add(attempt)
-                status, answer = await work_conn.request("POST", "/api/worker/reports", {
-                    "host": name, "worker_id": worker_id, "records": [
-                        {"type": "started", "attempt": attempt, "pid": 100000 + i},
-                        {"type": "finished", "attempt": attempt, "exit_code": 0, "error": None}]})
-                holding.discard(attempt)
-                if status != 200 or not isinstance(answer, dict) or answer.get("results") != ["ok", "ok"]:
-                    farm.refused += 1
+            if not leases:
+                # An idle slot: the lease thread's long poll.
+                status, answer = await work_conn.request("POST", "/api/worker/lease", {
+                    "host": name, "worker_id": worker_id, "free": 1, "wait": 20})
+                if status == 409:
+                    await beat(0)
                     continue
-                farm.finished += 1
-                farm.last_end = time.perf_counter()
-                if farm.finished >= args.frames:
-                    farm.done.set()
+                if status != 200 or not isinstance(answer, dict):
+                    raise RuntimeError("lease of %s refused: %s %s" % (name, status, answer))
+                state["seen"] = max(state["seen"], int(answer.get("seq") or 0))
+                leases = list(answer.get("leases") or [])
+                continue
+            attempt = leases.pop(0)["attempt"]
+            farm.leases += 1
+            if farm.first_lease is None:
+                farm.first_lease = time.perf_counter()
+            holding.add(attempt)
+            # The frame's start and end in one batch, asking for the slot's next frame with it (``--no-lease``:
+            # a separate lease call, as a worker of before did).
+            body: dict = {"host": name, "worker_id": worker_id, "records": [
+                {"type": "started", "attempt": attempt, "pid": 100000 + i},
+                {"type": "finished", "attempt": attempt, "exit_code": 0, "error": None}]}
+            if not args.no_lease:
+                body["lease"] = {"free": 1}
+            status, answer = await work_conn.request("POST", "/api/worker/reports", body)
+            holding.discard(attempt)
+            if status != 200 or not isinstance(answer, dict) or answer.get("results") != ["ok", "ok"]:
+                farm.refused += 1
+                continue
+            if answer.get("leases"):
+                state["seen"] = max(state["seen"], int(answer.get("seq") or 0))
+                leases.extend(answer["leases"])
+            farm.finished += 1
+            farm.last_end = time.perf_counter()
+            if farm.finished % 1000 == 0:
+                farm.marks.append(farm.last_end)
+            if farm.finished >= args.frames:
+                farm.done.set()
     finally:
         beating.cancel()
         beat_conn.close()
@@ -155,7 +169,8 @@ async def run_frames(args: argparse.Namespace) -> dict:
     elapsed = (farm.last_end or time.perf_counter()) - (farm.first_lease or time.perf_counter())
     return {"mode": "frames", "workers": args.workers, "finished": farm.finished, "leases": farm.leases,
             "refused": farm.refused, "elapsed": elapsed,
-            "client_cpu": (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), "complete": done in finished}
+            "client_cpu": (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), "complete": done in finished,
+            "per_thousand": [round(b - a, 3) for a, b in zip([farm.first_lease or 0.0] + farm.marks, farm.marks)]}
 
 
 async def run_health(args: argparse.Namespace) -> dict:
@@ -191,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=200)
     p.add_argument("--frames", type=int, default=10000)
     p.add_argument("--heartbeat", type=float, default=5.0)
+    p.add_argument("--no-lease", action="store_true", help="reports without asking for the next frame")
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--health", type=float, default=0.0, help="seconds of GET /api/health instead of frames")
     args = p.parse_args(argv)

@@ -32,6 +32,10 @@ STDOUT_SAVE_SECONDS = 0.5
 STARTED_DEFER_SECONDS = 0.1
 
 
+# Outcomes of an attempt that its own host reported: the render is over, whatever the host still holds of it.
+_ENDED_BY_HOST = frozenset({"complete", "failed", "interrupted", "abandoned"})
+
+
 @dataclass
 class HostState:
     name: str
@@ -119,10 +123,10 @@ class Coordinator:
         self._subjob_names: dict[int, str] = {}
         self._closing = False
         # Remote hosts (docs/DESIGN.md, "Worker protocol"): this coordinator's life, the number of every lease answer,
-        # and the lease answers that may still be on their way to their host (attempt -> (host, number)).
+        # and the lease answers that may still be on their way to their host (host -> attempt -> answer number).
         self.epoch = secrets.token_hex(8)
         self._lease_numbers = itertools.count(1)
-        self._in_flight: dict[int, tuple[str, int]] = {}
+        self._in_flight: dict[str, dict[int, int]] = {}
         self._kills_lock = threading.Lock()
         # The node's own slots' started reports, on their way to the store (farm_node/start_journal.py).
         self._starts = StartJournal(os.path.join(data_dir, "started.journal"))
@@ -403,7 +407,7 @@ class Coordinator:
                                      subjob_id=subjob_id)
             # The log file is made by the first output (or at the end): not here, under the lease lock.
             if answer_no is not None:
-                self._in_flight[attempt_id] = (host, answer_no)
+                self._in_flight.setdefault(host, {})[attempt_id] = answer_no
             extra = store_extra(f)
             last = extra.get("last_frame")
             out.append({"attempt": attempt_id, "job": job["name"], "subjob": self._subjob_name(subjob_id),
@@ -678,22 +682,27 @@ class Coordinator:
             if leaving:
                 confirmed = float("inf")  # a host that stops holds nothing more than it says
             unclaimed = []
+            flights = self._in_flight.get(host, {})
             for a in self.store.running_attempts(host):
                 if a["id"] in held:
                     continue
-                flight = self._in_flight.get(a["id"])
-                if flight is not None and flight[1] > confirmed:
+                number = flights.get(a["id"])
+                if number is not None and number > confirmed:
                     continue
                 unclaimed.append(a)
-            for attempt_id, (h, number) in list(self._in_flight.items()):
-                if h == host and number <= confirmed:
-                    del self._in_flight[attempt_id]
+            for attempt_id, number in list(flights.items()):
+                if number <= confirmed:
+                    del flights[attempt_id]
             revive, gone = [], []
             for attempt_id in sorted(held):
                 a = self.store.attempt(attempt_id)
                 if a is not None and a["host"] == host and a["current"] == attempt_id and a["outcome"] == "running":
                     if leaving:
                         gone.append(a)
+                    continue
+                if a is not None and a["host"] == host and a["outcome"] in _ENDED_BY_HOST:
+                    # Its end came from the host itself (the heartbeat left before that report was answered):
+                    # there is nothing to kill, and a kill order would answer this long poll at once, every time.
                     continue
                 if a is not None and not leaving and self._revivable(a, host):
                     revive.append(a)
@@ -748,29 +757,42 @@ class Coordinator:
     def host_reports(self, host: str, worker_id: str | None, records: list[dict[str, Any] | None]) -> list[str]:
         """Apply a remote host's reports in order; per record "ok", "full" (log full: send only the tail from now
         on), "stale" (the attempt is not this host's current one: stop it, drop its reports) or "bad"."""
+        return self.host_reports_and_lease(host, worker_id, records, 0)[0]
+
+    def host_reports_and_lease(self, host: str, worker_id: str | None, records: list[dict[str, Any] | None],
+                               free: int) -> tuple[list[str], dict[str, Any] | None]:
+        """``host_reports``, then up to ``free`` frames for the slots the reports freed, leased in the transaction
+        of the last reports: a remote host's frame end and its next frame in one call and one commit.
+
+        The lease answer is ``lease_remote``'s (numbered), or None when ``free`` is 0 or the host must send a
+        heartbeat first.
+        """
         state = self._remote(host, worker_id)
         if state is not None and state.attached and not state.lost:
             state.last_seen = self.clock()
         results: list[str] = []
         group: list[dict[str, Any] | None] = []
+        leased: list[dict[str, Any] | None] = []
 
-        def apply_group() -> None:
+        def apply_group(last: bool) -> None:
             # Starts, ends, interruptions: one transaction for the run of them (each record a savepoint of it),
-            # so that a frame's start and end, sent together, cost one commit.
-            if group:
+            # so that a frame's start and end, sent together, cost one commit; the lease joins the last one.
+            if group or (last and free > 0):
                 with self._lease_lock, self.store.write():
                     results.extend(self._report(host, g) if g is not None else "bad" for g in group)
+                    if last and free > 0:
+                        leased.append(self.lease_remote(host, worker_id, free))
                 group.clear()
 
         for r in records:
             if r is not None and r.get("type") == "output":
                 # Log bytes go to files outside the lease lock: a host's log must not hold up another's lease.
-                apply_group()
+                apply_group(False)
                 results.append(self._report(host, r))
             else:
                 group.append(r)
-        apply_group()
-        return results
+        apply_group(True)
+        return results, (leased[0] if leased else None)
 
     def _report(self, host: str, r: dict[str, Any]) -> str:
         kind, attempt_id = r.get("type"), r.get("attempt")
@@ -855,9 +877,7 @@ class Coordinator:
                     continue
                 state.lost = True
                 log.warning("host %s is lost: no heartbeat for %gs", state.name, now - since)
-                for attempt_id, (h, _) in list(self._in_flight.items()):
-                    if h == state.name:
-                        del self._in_flight[attempt_id]
+                self._in_flight.pop(state.name, None)
                 self.store.save_host(state.name, state.slots, state.info, state.worker_id, state.last_seen, True)
                 running = self.store.running_attempts(state.name)
                 if running:

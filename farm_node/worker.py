@@ -205,6 +205,7 @@ class _Reporter:
             record = {"type": "interrupted", "attempt": self.attempt, "reason": self.stop_reason}
         else:
             record = {"type": "finished", "attempt": self.attempt, "exit_code": exit_code, "error": error}
+            w.ending(self.attempt)  # before the append: the batch that carries this end asks for the next frame
         w.spool.append(record, sync=True)
 
 
@@ -233,6 +234,12 @@ class Worker:
         self._held: dict[int, dict[str, Any]] = {}
         self._stale: set[int] = set()
         self._full: set[int] = set()
+        # Slots on their way to a next frame (docs/DESIGN.md, "Next frames with the reports"): frames that reported
+        # their end (their thread may still be closing), slots the sender is to ask for with the batch carrying
+        # those ends, and slots asked for by a call in flight (the sender's, or the lease thread's long poll).
+        self._ended: set[int] = set()
+        self._handoff = 0
+        self._asking = 0
         self._epoch: str | None = None
         self._seen = 0
         self._online: bool | None = None
@@ -314,6 +321,18 @@ class Worker:
 
     def is_full(self, attempt: int) -> bool:
         return attempt in self._full
+
+    def ending(self, attempt: int) -> None:
+        """A frame reported its end: its slot's next frame is asked for by the sender, with that report."""
+        with self._lock:
+            if attempt in self._runs and not self.stopping.is_set():
+                self._ended.add(attempt)
+                self._handoff += 1
+
+    def _free_slots(self) -> int:
+        """Slots nobody is getting a frame for (called under the lock)."""
+        busy = len(self._runs) - len(self._ended)
+        return self.slots - busy - self._handoff - self._asking
 
     def note_pid(self, attempt: int, pid: int) -> None:
         with self._lock:
@@ -416,7 +435,9 @@ class Worker:
                 continue
             self._slot_freed.clear()
             with self._lock:
-                free = self.slots - len(self._runs)
+                free = self._free_slots()
+                if free > 0:
+                    self._asking += free
             if free <= 0:
                 self._slot_freed.wait(1.0)
                 continue
@@ -424,22 +445,46 @@ class Worker:
             try:
                 status, answer = self._post(session, "/api/worker/lease", body, LEASE_WAIT + ANSWER_TIME)
             except _Offline as exc:
+                self._asked(free)
                 self._set_online(False, exc)
                 self._retry_wait()
                 continue
             except _Refused as exc:
+                self._asked(free)
                 log.error("%s", exc)
                 self.stopping.wait(self.heartbeat)
                 continue
             self._set_online(True)
             if status == 409:
+                self._asked(free)
                 self.attached.clear()  # the heartbeat thread attaches the host again
                 continue
             if status != 200:
+                self._asked(free)
                 log.error("the coordinator refused a lease: %s", answer.get("error"))
                 self.stopping.wait(self.heartbeat)
                 continue
             self._take(answer)
+            self._asked(free)
+
+    def _release_handoff(self) -> None:
+        """Slots the sender was to ask for but will not (nothing to send, or not attached): the lease thread's."""
+        with self._lock:
+            n, self._handoff = self._handoff, 0
+        if n:
+            self._slot_freed.set()
+
+    def _hand_back(self, n: int) -> None:
+        """The reports that asked for ``n`` slots' frames did not get through: the next batch asks again."""
+        with self._lock:
+            self._asking -= n
+            self._handoff += n
+
+    def _asked(self, n: int) -> None:
+        """A call that asked for ``n`` slots' frames is over (its leases, if any, are taken)."""
+        with self._lock:
+            self._asking -= n
+        self._slot_freed.set()
 
     def _take(self, answer: dict[str, Any]) -> None:
         started = []
@@ -480,7 +525,10 @@ class Worker:
                 self._runs.pop(attempt, None)
                 self._held.pop(attempt, None)
                 self._save_held()
-            self._slot_freed.set()
+                handed = attempt in self._ended  # the sender asks for this slot's next frame
+                self._ended.discard(attempt)
+            if not handed:
+                self._slot_freed.set()
 
     def _send_loop(self) -> None:
         session = requests.Session()
@@ -491,24 +539,42 @@ class Worker:
             except (OSError, ValueError):  # the spool was closed: the worker stops
                 return
             if not items:
+                self._release_handoff()
                 self.spool.ready.wait(0.5)
                 continue
             with self._lock:
                 stale = set(self._stale)
             records = [r for r, _ in items if r.get("attempt") not in stale]
-            if records:
-                body = {"host": self.name, "worker_id": self.worker_id, "records": records}
+            if not records:
+                self._release_handoff()
+            else:
+                body: dict[str, Any] = {"host": self.name, "worker_id": self.worker_id, "records": records}
+                # The slots of the frames these reports end: their next frames come back with the answer.
+                if not self.attached.is_set() or self.stopping.is_set():
+                    self._release_handoff()
+                with self._lock:
+                    ask, self._handoff = self._handoff, 0
+                    self._asking += ask
+                if ask:
+                    body["lease"] = {"free": ask}
                 try:
                     status, answer = self._post(session, "/api/worker/reports", body, 6 * ANSWER_TIME)
                 except (_Offline, _Refused) as exc:
+                    self._hand_back(ask)
                     self._set_online(False, exc)
                     self._retry_wait()
                     continue
                 if status != 200:
+                    self._hand_back(ask)
                     log.error("the coordinator refused reports: %s", answer.get("error"))
                     self._retry_wait()
                     continue
                 self._set_online(True)
+                if ask:
+                    if isinstance(answer.get("leases"), list):
+                        self._take(answer)
+                    # No "leases": an older coordinator, or the host must join again; the lease thread asks.
+                    self._asked(ask)
                 for record, result in zip(records, answer.get("results") or []):
                     if result == "stale":
                         self.kill(record["attempt"], "the coordinator refused a report of this attempt as stale")

@@ -5,7 +5,8 @@
                                  retry, delete) reaches the host at once.
     POST /api/worker/lease       a long poll for frames while the host has free slots
     POST /api/worker/reports     a batch of started/output/finished/interrupted/abandoned records, in order, answered
-                                 one by one: "ok", "full", "stale" or "bad"
+                                 one by one: "ok", "full", "stale" or "bad"; with "lease": {"free": n}, also the next
+                                 frames for the slots the batch frees (no waiting), numbered like a lease answer
 
 They need the node's token like every /api route. The long polls are coroutines that park on a wake-up signal, so
 a hundred idle hosts cost no threads.
@@ -140,8 +141,22 @@ def install(app: FastAPI, coordinator: Coordinator, api_error: type, read_json: 
         if not isinstance(records, list):
             raise api_error(422, "records must be a list of reports", path="records")
         decoded = [_decode(r) for r in records]
-        results = await run_in_threadpool(coordinator.host_reports, host, worker_id, decoded)
-        return respond({"epoch": coordinator.epoch, "results": results})
+        # "lease": {"free": n} asks for the next frames of the slots these reports free, in the same answer.
+        ask = body.get("lease")
+        free = 0
+        if ask is not None:
+            if not isinstance(ask, dict):
+                raise api_error(422, "lease is an object: {\"free\": slots}", path="lease")
+            free = int(number(ask, "free", 0))
+        results, leased = await run_in_threadpool(coordinator.host_reports_and_lease, host, worker_id, decoded,
+                                                  free)
+        answer: dict[str, Any] = {"epoch": coordinator.epoch, "results": results}
+        if free:
+            if leased is None:
+                answer["rejoin"] = True  # the host must send a heartbeat before it gets frames
+            else:
+                answer.update(seq=leased["seq"], leases=leased["leases"])
+        return respond(answer)
 
 
 def _decode(record: Any) -> dict[str, Any] | None:
