@@ -458,16 +458,23 @@ class Coordinator:
         self._starts_thread.start()
 
     def _flush_starts_loop(self) -> None:
-        while not self._closing:
+        while not self._closing and not self.store.closed:
             self._starts.ready.wait()
             if self._closing:
                 break
             time.sleep(STARTED_DEFER_SECONDS)  # frames that end meanwhile take their start with them
+            if self.store.closed:
+                return
             try:
                 self.flush_starts()
             except Exception:  # the journal keeps them; the next round tries again
                 log.exception("writing started reports failed")
-        self.flush_starts()
+                time.sleep(1.0)
+        try:
+            if not self.store.closed:
+                self.flush_starts()
+        except Exception:  # the store closed meanwhile: the journal keeps them for the next start
+            log.exception("writing the last started reports failed")
 
     def flush_starts(self) -> None:
         """Write the started reports waiting in the journal into the store, in one transaction."""

@@ -170,6 +170,7 @@ class Store:
         # snapshot readers that do not take it, so every access holds this lock and readers get copies.
         self._counts: dict[int, dict[int, dict[str, int]]] = {}
         self._counts_lock = threading.Lock()
+        self.closed = False
         self._in_txn = False
         self._txn: Txn | None = None  # the write transaction open now (only its thread can see it: the lock)
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
@@ -192,6 +193,7 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            self.closed = True
             self._db.close()
             for db in self._all_readers:
                 db.close()

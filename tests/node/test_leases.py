@@ -372,3 +372,131 @@ def test_heartbeat_and_lease_settings_are_checked():
         config.load({"heartbeat": 5, "lost_after": 5}, environ={})
     with pytest.raises(ConfigError, match="heartbeat"):
         config.load({}, environ={"FARM_HEARTBEAT": "0"})
+
+
+def test_a_heartbeat_holding_an_attempt_its_host_ended_gets_no_kill_order(farm):
+    # The heartbeat was built before the frame's end was answered: killing what is over would only answer the long
+    # poll at once, every time, for a host whose frames are short.
+    start, clock = farm
+    c = start()
+    beat(c, "w1")
+    submit(c, frames=(1, 2))
+    (a, b) = lease(c, "w1", free=2)["leases"]
+    for att, code in ((a, 0), (b, 3)):
+        assert report(c, "w1", {"type": "started", "attempt": att["attempt"], "pid": 1},
+                      {"type": "finished", "attempt": att["attempt"], "exit_code": code, "error": None}) == ["ok"] * 2
+    assert beat(c, "w1", holding=[a["attempt"], b["attempt"]])["kill"] == []
+    # what the host must stop is still killed: a running frame a user cancels
+    (again,) = lease(c, "w1")["leases"]  # frame 2's retry
+    started(c, "w1", again["attempt"])
+    c.cancel("J")
+    assert beat(c, "w1", holding=[again["attempt"]])["kill"] == [again["attempt"]]
+
+
+def test_reports_can_ask_for_the_next_frames_of_the_slots_they_free(farm):
+    start, clock = farm
+    c = start()
+    beat(c, "w1")
+    submit(c, frames=(1, 2, 3))
+    first = lease(c, "w1")
+    (a,) = first["leases"]
+    results, answer = c.host_reports_and_lease("w1", "id-w1", [
+        {"type": "started", "attempt": a["attempt"], "pid": 5},
+        {"type": "finished", "attempt": a["attempt"], "exit_code": 0, "error": None}], 1)
+    assert results == ["ok", "ok"]
+    (b,) = answer["leases"]
+    assert b["frame"] == 2 and answer["seq"] > first["seq"] and answer["epoch"] == c.epoch
+    assert frame(c, 1)["status"] == "Complete" and frame(c, 2)["status"] == "Rendering"
+    # numbered like a lease answer: until the host confirms it, the attempt is on its way, not lost
+    assert beat(c, "w1", holding=[], epoch=c.epoch, seen=first["seq"])["kill"] == []
+    assert frame(c, 2)["status"] == "Rendering"
+    assert beat(c, "w1", holding=[], epoch=c.epoch, seen=answer["seq"])["kill"] == []
+    assert frame(c, 2)["status"] == "Queued"  # confirmed and not held: it went astray
+    # its late end still counts (nobody took the frame meanwhile), and a stale record is refused alone
+    results, answer = c.host_reports_and_lease("w1", "id-w1", [
+        {"type": "finished", "attempt": b["attempt"], "exit_code": 0, "error": None},
+        {"type": "finished", "attempt": a["attempt"], "exit_code": 0, "error": None}], 2)
+    assert results == ["ok", "stale"] and [x["frame"] for x in answer["leases"]] == [3]
+    assert frame(c, 2)["status"] == "Complete"
+    # a host that must join again first gets no frames
+    clock.advance(16)
+    c.check()
+    assert c.host_reports_and_lease("w1", "id-w1", [], 1) == ([], None)
+
+
+def test_the_nodes_own_slot_leases_its_next_frame_with_the_end_of_the_last(farm):
+    start, clock = farm
+    c = start()
+    c.register_host("coord", 1, local=True)
+    submit(c, frames=(1, 2), max_attempts=2)
+    (a,) = c.lease("coord", 1)
+    c.started(a["attempt"], 4242, defer=True)
+    assert frame(c, 1)["pid"] is None  # the start waits for the frame's end (or for the journal's flush)
+    (b,) = c.finish_and_lease(a["attempt"], 0, None, "coord", 1)
+    f = frame(c, 1)
+    assert (f["status"], f["host"], f["pid"], f["exit_code"]) == ("Complete", "coord", 4242, 0)
+    assert frame(c, 2)["status"] == "Rendering" and b["frame"] == 2
+    # a frame that fails with attempts left is queued again and can be the very next one
+    c.started(b["attempt"], 4243, defer=True)
+    (again,) = c.finish_and_lease(b["attempt"], 1, None, "coord", 1)
+    assert again["frame"] == 2 and frame(c, 2)["attempts"] == 2
+    # a start no frame end took with it reaches the store on its own
+    c.started(again["attempt"], 4244, defer=True)
+    c.flush_starts()
+    assert (frame(c, 2)["host"], frame(c, 2)["pid"]) == ("coord", 4244)
+    c.shutdown()
+    assert c.finish_and_lease(again["attempt"], 0, None, "coord", 1) == []  # a stopping node leases nothing
+
+
+def test_a_frame_end_that_races_a_cancel_is_refused_and_counts_stay_right(farm):
+    from farm_node.errors import StaleAttempt
+    start, clock = farm
+    c = start()
+    c.register_host("coord", 1, local=True)
+    submit(c, frames=(1,))
+    (a,) = c.lease("coord", 1)
+    c.store.counts(1)  # cached, so a wrong status change would show in them
+    read = c._current
+
+    def read_then_cancel(attempt_id):  # the cancel lands between the end's read and its transaction
+        got = read(attempt_id)
+        c.cancel("J")
+        return got
+
+    c._current = read_then_cancel
+    with pytest.raises(StaleAttempt):
+        c.finished(a["attempt"], 0)
+    job = c.job("J")
+    assert job["subjobs"]["s"]["frames"]["1"]["status"] == "Cancelled"
+    assert (job["frames"]["cancelled"], job["frames"]["complete"], job["frames"]["rendering"]) == (1, 0, 0)
+
+
+def test_a_render_whose_pid_only_the_start_journal_had_is_killed_when_the_node_starts_again(farm, tmp_path,
+                                                                                              monkeypatch):
+    import sys
+    import time
+
+    import psutil
+
+    from farm_node import coordinator, runner
+    monkeypatch.setattr(coordinator, "STARTED_DEFER_SECONDS", 60.0)  # the node dies well before it would flush
+    start, clock = farm
+    clock.t = time.time()  # an orphan is told from a reused pid by its start time, which is the OS's
+    c = start()
+    c.register_host("coord", 1, local=True)
+    submit(c, frames=(1,))
+    (a,) = c.lease("coord", 1)
+    child = runner.start([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        c.started(a["attempt"], child.pid, defer=True)
+        assert frame(c)["pid"] is None  # the node dies before the start reached the store
+        c.store.close()
+        c = start()
+        assert c.recover() == 1
+        assert child.wait(10) is not None
+        assert frame(c)["status"] == "Queued" and frame(c)["attempts"] == 0
+        assert c._starts.read() == {}  # the journal is emptied once its pids are dealt with
+    finally:
+        child.kill_tree()
+        child.close()
+    assert not psutil.pid_exists(child.pid) or psutil.Process(child.pid).status() == psutil.STATUS_ZOMBIE

@@ -51,6 +51,24 @@ def test_every_route_but_health_refuses_a_missing_or_wrong_token(farm_node_serve
         type(farm_node_server.client())(url, "nope").jobs()
 
 
+def test_every_route_in_the_api_description_but_health_needs_the_token(farm_node_server):
+    url = farm_node_server.url
+    doc = requests.get(url + "/openapi.json", timeout=5).json()
+    checked = 0
+    for path, methods in doc["paths"].items():
+        concrete = path.replace("{job}", "J").replace("{subjob}", "s").replace("{frame}", "1")
+        for method in methods:
+            r = requests.request(method.upper(), url + concrete, timeout=5)
+            if path == "/api/health":
+                assert r.status_code == 200
+            else:
+                assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer", (method, path)
+            checked += 1
+    assert checked >= 18
+    # an unknown /api path is refused before it is looked up, so no route can be added without the token
+    assert requests.get(url + "/api/not-a-route", timeout=5).status_code == 401
+
+
 def test_a_job_renders_to_complete_with_host_pid_log_and_progress(farm_node_server, unique_name):
     client = farm_node_server.client()
     name = unique_name("Job1")
@@ -302,6 +320,20 @@ def test_log_offsets_and_workers(farm_node_server, unique_name):
     workers = client.workers()
     assert workers and workers[0]["slots"] == 2 and workers[0]["state"] in ("idle", "rendering")
     assert {"name", "state", "slots", "frames", "last_seen", "os", "cpus"} <= set(workers[0])
+
+
+def test_an_attempt_that_prints_nothing_has_an_empty_log_and_no_log_file(node_factory, unique_name):
+    import sys
+    node = node_factory(args=["--exe", "quiet=" + sys.executable])
+    client = node.client()
+    name = unique_name()
+    client.submit({name: {"subjobs": {"s": {"frames": {"1": {"command": "quiet -c pass"}}}}}})
+    job = wait_status(client, name, "Complete")
+    f = job["subjobs"]["s"]["frames"][1]
+    assert (f["stdout"], f["exit_code"], f["host"]) == ("", 0, node.client().health()["node"])
+    assert isinstance(f["pid"], int) and f["started"] <= f["finished"]  # its start was written with its end
+    assert client.log(name, "s", 1) == "" and client.log_chunk(name, "s", 1) == ("", 0)
+    assert not os.path.exists(os.path.join(node.data_dir, "logs"))
 
 
 def test_a_huge_log_is_capped_without_stopping_the_frame(node_factory, unique_name):

@@ -156,6 +156,11 @@ def test_three_workers_render_one_job_of_a_coordinator_that_renders_nothing(node
                                             {"type": "output", "attempt": 1, "data": "not base64!"}]})
     assert r.status_code == 200 and r.json()["results"] == ["stale", "stale", "bad"]
     assert api(node, "POST", "/api/worker/lease", json={"host": "nobody", "free": 1}).json()["rejoin"] is True
+    # reports may ask for the next frames; a host that is not attached is told to join first, a bad ask is refused
+    r = api(node, "POST", "/api/worker/reports", json={"host": "nobody", "records": [], "lease": {"free": 1}})
+    assert r.status_code == 200 and r.json()["results"] == [] and r.json()["rejoin"] is True
+    r = api(node, "POST", "/api/worker/reports", json={"host": "w1", "records": [], "lease": 1})
+    assert r.status_code == 422 and r.json()["path"] == "lease"
     assert client.job(name)["frames"]["complete"] == 12
 
 
@@ -331,3 +336,40 @@ def test_the_spool_keeps_reports_in_order_across_a_restart_and_empties_when_deli
     spool.close()
     assert [r for r, _ in Spool(str(tmp_path)).batch()] == [{"type": "started", "attempt": 3, "pid": 1}]
 
+
+
+def test_a_workers_frame_end_asks_for_its_slots_next_frame_with_the_reports(node_factory, unique_name, tmp_path,
+                                                                            monkeypatch):
+    from farm_node.runner import ExeMap
+    from farm_node.worker import Worker
+    from tests.conftest import STANDIN
+    monkeypatch.setenv("PYFARM_STANDIN_SECONDS", "0.02")
+    node = node_factory(slots=0, args=FAST)
+    worker = Worker(node.url, node.token, "relay-free", str(tmp_path / "w"), ExeMap({"render": STANDIN}), slots=1,
+                    heartbeat=0.25, announce=lambda _message: None)
+    calls = []
+    post = worker._post
+
+    def recorded(session, path, body, timeout):
+        status, answer = post(session, path, body, timeout)
+        calls.append((path, (body.get("lease") or {}).get("free"), len(answer.get("leases") or [])))
+        return status, answer
+
+    worker._post = recorded
+    assert worker.first_contact() is None
+    worker.start()
+    client = node.client()
+    name = unique_name()
+    try:
+        client.submit(seed_job(name, frames=range(1, 11)))
+        job = wait_complete(client, name)
+    finally:
+        worker.stop()
+    assert job["frames"]["complete"] == 10
+    by_lease = sum(n for path, _, n in calls if path == "/api/worker/lease")
+    by_reports = sum(n for path, _, n in calls if path == "/api/worker/reports")
+    assert by_lease + by_reports == 10
+    # the first frame came to the idle slot's long poll; (nearly) every later one with the end of the one before
+    assert by_reports >= 8, calls
+    # and it never asks for more than the one slot it has
+    assert all(free == 1 for path, free, _ in calls if path == "/api/worker/reports" and free)
