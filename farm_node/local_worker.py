@@ -131,6 +131,9 @@ class LocalWorker:
         with self._runs_lock:
             run = self._runs.get(attempt)
             if run is None:
+                if len(self._doomed) > 10000:
+                    # Kills of runs that had already ended pile up here, one id each, never to be registered.
+                    self._doomed.clear()
                 self._doomed.add(attempt)
         if run is not None:
             run.kill("killed: the frame was cancelled, retried or deleted")
