@@ -152,8 +152,7 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status, headers=headers)
+        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
 
     @app.exception_handler(FarmNodeError)
     async def _farm_error(_request: Request, exc: FarmNodeError) -> JSONResponse:
