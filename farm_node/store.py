@@ -171,7 +171,6 @@ class Store:
         self._counts: dict[int, dict[int, dict[str, int]]] = {}
         self._counts_lock = threading.Lock()
         self.closed = False
-        self._in_txn = False
         self._txn: Txn | None = None  # the write transaction open now (only its thread can see it: the lock)
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._all_readers: list[sqlite3.Connection] = []
@@ -219,7 +218,6 @@ class Store:
                 return
             self._db.execute("BEGIN IMMEDIATE")
             txn = self._txn = Txn(self, self.revision + 1)
-            self._in_txn = True
             try:
                 yield txn
                 self._db.execute("COMMIT")
@@ -227,7 +225,6 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             finally:
-                self._in_txn = False
                 self._txn = None
             with self._counts_lock:
                 for job_id in txn.jobs_touched:
@@ -607,7 +604,7 @@ class Store:
             for sid, status, n in db.execute("SELECT subjob_id, status, COUNT(*) FROM frames WHERE job_id=?"
                                              " GROUP BY subjob_id, status", (job_id,)):
                 per.setdefault(sid, {})[status] = n
-            if not self._in_txn:  # counts seen inside a transaction may yet be rolled back
+            if self._txn is None:  # counts seen inside a transaction may yet be rolled back
                 with self._counts_lock:
                     self._counts[job_id] = {sid: dict(c) for sid, c in per.items()}
             return per
