@@ -181,14 +181,37 @@ class FarmClient(object):
     def delete(self, name: str) -> Dict[str, Any]:
         return self._json("DELETE", "/api/jobs/" + _q(name))
 
-    def log(self, job: str, subjob: str, frame: int, offset: int = 0) -> str:
-        """The frame's whole log (latest attempt) from byte ``offset``, as text."""
-        text, _ = self.log_chunk(job, subjob, frame, offset)
+    def update(self, name: str, **fields: Any) -> Dict[str, Any]:
+        """Change a job (``PATCH /api/jobs/{job}``): any of ``priority``, ``max_attempts``, ``frame_timeout``,
+        ``requires``, ``limits``; returns the job as the farm now has it (its frames left out)."""
+        return self._json("PATCH", "/api/jobs/" + _q(name), body=fields)
+
+    def clear_blocklist(self, name: str, host: Optional[str] = None) -> Dict[str, Any]:
+        """Let the hosts a job blocklisted (or only ``host``) render it again."""
+        path = "/api/jobs/%s/blocklist" % _q(name) + ("?" + urlencode({"host": host}) if host else "")
+        return self._json("DELETE", path)
+
+    def limits(self) -> Dict[str, Dict[str, Any]]:
+        """The farm's limits: ``{name: {"capacity": n, "in_use": m}}``."""
+        return dict(self._json("GET", "/api/limits")["limits"])
+
+    def set_limit(self, name: str, capacity: int) -> Dict[str, Any]:
+        return self._json("PUT", "/api/limits/" + _q(name), body={"capacity": capacity})
+
+    def delete_limit(self, name: str) -> Dict[str, Any]:
+        return self._json("DELETE", "/api/limits/" + _q(name))
+
+    def log(self, job: str, subjob: str, frame: int, offset: int = 0, attempt: Optional[int] = None) -> str:
+        """The frame's whole log (latest attempt, or ``attempt``) from byte ``offset``, as text."""
+        text, _ = self.log_chunk(job, subjob, frame, offset, attempt)
         return text
 
-    def log_chunk(self, job: str, subjob: str, frame: int, offset: int = 0) -> Tuple[str, int]:
+    def log_chunk(self, job: str, subjob: str, frame: int, offset: int = 0,
+                  attempt: Optional[int] = None) -> Tuple[str, int]:
         """Like ``log``, plus the byte offset to ask for next time (for tailing a log that grows)."""
         path = "/api/jobs/%s/subjobs/%s/frames/%d/log?offset=%d" % (_q(job), _q(subjob), int(frame), int(offset))
+        if attempt is not None:
+            path += "&attempt=%d" % int(attempt)
         r = self._call("GET", path)
         # A multi-byte character cut at the end of this chunk is left for the next call, not shown as U+FFFD.
         body = r.body[:_complete_utf8(r.body)]

@@ -5,7 +5,7 @@ import io
 import subprocess
 import sys
 
-from farm_node import demo
+from farm_node.cli import demo
 
 
 def test_demo_renders_job1_with_a_retry_and_prints_the_original_report(tmp_path):

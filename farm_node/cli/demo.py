@@ -14,12 +14,20 @@ import subprocess
 import sys
 import tempfile
 import time
+import argparse
 from typing import Any, TextIO
 
 from farm_node import standin_render
 
 JOB = "Job1"
 SUBJOB = "sub1"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    d = sub.add_parser("demo", help="render the original design's Job1 on a throwaway node, live")
+    d.add_argument("--data-dir", help="keep the demo node's data here (default: a temporary folder)")
+    d.add_argument("--seconds", type=float, default=1.5, help="render time per frame of the stand-in")
+    d.set_defaults(run=lambda ns: run(data_dir=ns.data_dir, seconds=ns.seconds))
 
 
 def seed_job() -> dict[str, Any]:
