@@ -214,6 +214,10 @@ def create_app(coordinator: Coordinator, token: str, node_name: str, lifespan: A
     def jobs() -> Any:
         return _json_response(coordinator.queue())
 
+    @app.get("/api/summary", tags=["jobs"])
+    def summary() -> Any:
+        return _json_response(coordinator.summary())
+
     @app.get("/api/jobs/{job}", tags=["jobs"])
     def job(job: str) -> Any:
         return _json_response(coordinator.job(job))

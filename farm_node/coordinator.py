@@ -233,6 +233,9 @@ class Coordinator:
     def job(self, name: str) -> dict[str, Any]:
         return self.store.job_dict(name)
 
+    def summary(self) -> dict[str, Any]:
+        return self.store.summary_dict()
+
     def changes(self, since: int) -> dict[str, Any]:
         return self.store.changes(since)
 

@@ -657,6 +657,16 @@ class Store:
         with self.snapshot() as db:
             return self._queue(db)
 
+    def summary_dict(self) -> dict[str, Any]:
+        """Every job with its subjobs and their counts, no frames: what stays small with a million frames."""
+        with self.snapshot() as db:
+            revision = self.revision
+            jobs = {row[1]: self._job_head(db, row)[0] for row in db.execute(self._JOB_HEAD_SQL + " ORDER BY id")}
+        for job in jobs.values():
+            for sub in job["subjobs"].values():
+                del sub["frames"]
+        return {"revision": revision, "jobs": jobs}
+
     def _queue(self, db: sqlite3.Connection) -> dict[str, Any]:
         return {row[1]: self._full_job(db, row) for row in db.execute(self._JOB_HEAD_SQL + " ORDER BY id").fetchall()}
 

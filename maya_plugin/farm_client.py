@@ -144,6 +144,11 @@ class FarmClient(object):
         """The whole queue as one job dictionary, frame keys as ints."""
         return int_frame_keys(self._json("GET", "/api/jobs"))
 
+    def summary(self) -> Dict[str, Any]:
+        """Every job and subjob with its status and counts, without frames: ``{"revision": r, "jobs": {name: job}}``
+        where each subjob has no ``frames`` key. Small however many frames the farm holds."""
+        return self._json("GET", "/api/summary")
+
     def job(self, name: str) -> Dict[str, Any]:
         return int_frame_keys({name: self._json("GET", "/api/jobs/" + _q(name))})[name]
 

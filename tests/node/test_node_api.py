@@ -383,3 +383,20 @@ def test_log_chunks_never_split_a_character(farm_node_server, unique_name):
     assert head[:_complete_utf8(head)].decode("utf-8")  # what a chunk ending there would show: whole characters
     rest, end = client.log_chunk(name, "s", 1, cut - 1)
     assert rest.startswith("€") and end == len(raw)
+
+
+def test_the_summary_has_every_job_and_subjob_with_counts_and_no_frames(farm_node_server, unique_name):
+    client = farm_node_server.client()
+    name = unique_name("summary")
+    job = seed_job(name)
+    job[name]["subjobs"]["sub2"] = {"frames": {"7": {"command": "render -s 7 -e 7 scene.mb"}}}
+    client.submit(job)
+    answer = client.summary()
+    assert answer["revision"] >= 1
+    head = answer["jobs"][name]
+    assert head["frames"]["total"] == 4 and head["priority"] == 50
+    assert set(head["subjobs"]) == {"sub1", "sub2"}
+    assert head["subjobs"]["sub1"]["total"] == 3 and head["subjobs"]["sub2"]["total"] == 1
+    assert all("frames" not in sub for sub in head["subjobs"].values())
+    client.delete(name)
+    assert name not in client.summary()["jobs"]
