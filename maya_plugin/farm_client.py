@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import quote, urlencode
 
 from maya_plugin.errors import (FarmAuthError, FarmConflict, FarmError, FarmNotFound, FarmRejected,
@@ -45,6 +45,44 @@ class _Response(object):
         self.headers = headers
 
 
+class _Stream(object):
+    """An answer whose body is read in chunks (``chunks``, an iterator of bytes); ``close`` frees the connection."""
+
+    def __init__(self, status: int, headers: Dict[str, str], chunks: Iterator[bytes], close: Callable[[], None]):
+        self.status = status
+        self.headers = headers
+        self.chunks = chunks
+        self.close = close
+
+
+class _Upload(object):
+    """A file sent as a request body chunk by chunk, ``progress(sent, total)`` told after each one.
+
+    Iterable with a length: requests and http.client both send such a body as it is read, with a Content-Length.
+    """
+
+    def __init__(self, source: BinaryIO, size: int, progress: Optional[Callable[[int, int], None]],
+                 chunk_size: int) -> None:
+        self.source = source
+        self.size = size
+        self.progress = progress
+        self.chunk_size = chunk_size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = 0
+        while sent < self.size:
+            chunk = self.source.read(min(self.chunk_size, self.size - sent))
+            if not chunk:
+                break
+            sent += len(chunk)
+            yield chunk
+            if self.progress is not None:
+                self.progress(sent, self.size)
+
+
 class _RequestsTransport(object):
     def __init__(self) -> None:
         import requests  # noqa: F401  (imported here so a broken requests falls back to urllib)
@@ -74,6 +112,25 @@ class _RequestsTransport(object):
         for session in self._sessions:
             session.close()
 
+    def stream(self, method: str, url: str, headers: Dict[str, str], timeout: float,
+               chunk_size: int) -> "_Stream":
+        """Like ``send``, but the body is read chunk by chunk as it arrives (a big backup is never held whole)."""
+        requests = self._requests
+        base = url.split("/api/")[0]
+        try:
+            r = self._session().request(method, url, headers=headers, timeout=timeout, stream=True)
+        except requests.exceptions.RequestException as exc:
+            raise FarmUnavailable("cannot reach the farm node at %s: %s" % (base, _reason(exc)))
+
+        def chunks():  # type: ignore[no-untyped-def]
+            try:
+                for chunk in r.iter_content(chunk_size):
+                    if chunk:
+                        yield chunk
+            except requests.exceptions.RequestException as exc:
+                raise FarmUnavailable("the farm node at %s stopped answering: %s" % (base, _reason(exc)))
+        return _Stream(r.status_code, dict(r.headers), chunks(), r.close)
+
 
 class _UrllibTransport(object):
     def send(self, method: str, url: str, headers: Dict[str, str], body: Optional[bytes],
@@ -92,6 +149,31 @@ class _UrllibTransport(object):
 
     def close(self) -> None:
         pass
+
+    def stream(self, method: str, url: str, headers: Dict[str, str], timeout: float,
+               chunk_size: int) -> "_Stream":
+        import socket
+        import urllib.error
+        import urllib.request
+        base = url.split("/api/")[0]
+        req = urllib.request.Request(url, headers=headers, method=method)
+        try:
+            r = urllib.request.urlopen(req, timeout=timeout)  # noqa: S310 (http/https only, built by us)
+        except urllib.error.HTTPError as exc:
+            return _Stream(exc.code, dict(exc.headers or {}), iter([exc.read()]), exc.close)
+        except (urllib.error.URLError, socket.timeout, OSError) as exc:
+            raise FarmUnavailable("cannot reach the farm node at %s: %s" % (base, _reason(exc)))
+
+        def chunks():  # type: ignore[no-untyped-def]
+            try:
+                while True:
+                    chunk = r.read(chunk_size)
+                    if not chunk:
+                        return
+                    yield chunk
+            except (socket.timeout, OSError) as exc:
+                raise FarmUnavailable("the farm node at %s stopped answering: %s" % (base, _reason(exc)))
+        return _Stream(r.status, dict(r.headers), chunks(), r.close)
 
 
 def _reason(exc: BaseException) -> str:
@@ -252,6 +334,56 @@ class FarmClient(object):
         if r.status >= 400:
             raise _error_for(r)
         return r
+
+    # -- streamed backup and restore: a big queue is never held whole, and the caller can show progress ----------
+    def backup_to(self, out: BinaryIO, job: Optional[str] = None,
+                  progress: Optional[Callable[[int], None]] = None, chunk_size: int = 1 << 16) -> int:
+        """Write the queue's XML (or ``job``'s) into the binary file ``out`` as it arrives; returns the bytes written.
+
+        ``progress(written)`` is called after each chunk (the node streams the XML, so no total is known ahead).
+        """
+        path = "/api/queue.xml" + ("?" + urlencode({"job": job}) if job else "")
+        url = self.url + path
+        headers = self._headers()
+        stream = getattr(self._transport, "stream", None)
+        if stream is None:  # a transport of the caller's that only sends whole answers
+            r = self._transport.send("GET", url, headers, None, self.timeout)
+            answer = _Stream(r.status, r.headers, iter([r.body]), lambda: None)
+        else:
+            answer = stream("GET", url, headers, self.timeout, chunk_size)
+        try:
+            if answer.status >= 400:
+                raise _error_for(_Response(answer.status, b"".join(answer.chunks), answer.headers))
+            written = 0
+            for chunk in answer.chunks:
+                out.write(chunk)
+                written += len(chunk)
+                if progress is not None:
+                    progress(written)
+            return written
+        finally:
+            answer.close()
+
+    def restore_from(self, source: BinaryIO, size: int, replace: bool = False,
+                     progress: Optional[Callable[[int, int], None]] = None,
+                     chunk_size: int = 1 << 16) -> List[str]:
+        """Send ``size`` bytes of XML read from the binary file ``source`` (what ``restore_xml`` does with bytes);
+        ``progress(sent, size)`` is called after each chunk. Returns the names of the jobs restored."""
+        path = "/api/queue.xml" + ("?replace=true" if replace else "")
+        headers = self._headers()
+        headers["Content-Type"] = "application/xml"
+        headers["Content-Length"] = str(int(size))
+        body = _Upload(source, int(size), progress, chunk_size)
+        r = self._transport.send("POST", self.url + path, headers, body, self.timeout)
+        if r.status >= 400:
+            raise _error_for(r)
+        return list(_decode(r)["jobs"])
+
+    def _headers(self) -> Dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        return headers
 
 
 def _complete_utf8(data: bytes) -> int:
