@@ -29,11 +29,27 @@ def node_flags(p: argparse.ArgumentParser) -> None:
                    help="failed frames of a job before a host is blocklisted (default %d)" % d.block_after)
 
 
-def client_flags(p: argparse.ArgumentParser) -> None:
-    """The flags of a command that talks to a running node."""
-    p.add_argument("--url", help="the node's address (default: FARM_URL, else the node of --data-dir)")
-    p.add_argument("--token", help="access token (default: FARM_TOKEN, else the token of --data-dir)")
-    p.add_argument("--data-dir", help="data folder of a node on this machine, to find its address and token")
+def client_flags(p: argparse.ArgumentParser, default: Any = None) -> None:
+    """The flags of a command that talks to a running node.
+
+    ``default=argparse.SUPPRESS`` lets a subcommand repeat flags its parent parser has: a value given before the
+    subcommand is then not overwritten by the subcommand's default.
+    """
+    p.add_argument("--url", default=default,
+                   help="the node's address, e.g. http://farm01:8750 (default: FARM_URL, else the node of --data-dir)")
+    p.add_argument("--token", default=default,
+                   help="the node's access token (default: FARM_TOKEN, else the token file of --data-dir)")
+    p.add_argument("--data-dir", default=default,
+                   help="data folder of a node running on this machine, to read its address and token from"
+                        " (default: the user data folder)")
+
+
+CLIENT_EXAMPLE = """The farm is found from --url and --token, else FARM_URL and FARM_TOKEN, else
+the files of a node running on this machine (--data-dir, or the user data
+folder). For example:
+  export FARM_URL=http://farm01:8750
+  export FARM_TOKEN=$(cat ~/.local/share/pyfarm/token)
+"""
 
 
 def config_flags(ns: argparse.Namespace) -> dict[str, Any]:

@@ -6,6 +6,7 @@ retried, as frames do on a real farm. The demo ends with the original design's r
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -14,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import argparse
 from typing import Any, TextIO
 
 from farm_node import standin_render
@@ -79,11 +79,7 @@ def _lines(job: dict[str, Any]) -> list[str]:
                                                   counts["failed"])]
     for n in sorted(frames):
         f = frames[n]
-        note = ""
-        if f.get("error") and f["status"] != "Complete":
-            note = "  (%s)" % f["error"]
-        elif (f.get("attempts") or 0) > 1:
-            note = "  (attempt %d failed; retried)" % (f["attempts"] - 1)
+        note = "  (%s)" % _note(f) if _note(f) else ""
         out.append("  frame %d  %-9s %s %5.1f%%  host %-10s pid %-7s attempt %d%s" % (
             n, f["status"], _bar(f.get("progress") or 0), f.get("progress") or 0, f["host"] or "-",
             f["pid"] or "-", f.get("attempts") or 0, note))
@@ -91,27 +87,81 @@ def _lines(job: dict[str, Any]) -> list[str]:
 
 
 class _Screen:
-    """Redraws the status block in place on a terminal; prints each new state once elsewhere (CI logs, pipes)."""
+    """The live status block: on a terminal a table redrawn in place with rich, fitted to the terminal's width (lines
+    that wrapped used to leave the header behind at every redraw); elsewhere (CI logs, pipes) each new state is
+    printed once, as plain lines."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.tty = out.isatty()
-        self.height = 0
         self.last: list[str] = []
+        self.console: Any = None
+        self.live: Any = None
+        if self.tty:
+            from rich.console import Console
+            from rich.live import Live
+            self.console = Console(file=out, highlight=False)
+            self.live = Live(console=self.console, auto_refresh=False, vertical_overflow="visible")
 
-    def show(self, lines: list[str]) -> None:
+    def say(self, text: str) -> None:
+        """Static text; wrapped at word boundaries on a terminal."""
+        if self.console is not None:
+            from rich.text import Text
+            self.console.print(Text(text[:-1] if text.endswith("\n") else text))
+        else:
+            self.out.write(text)
+            self.out.flush()
+
+    def show(self, job: dict[str, Any]) -> None:
+        lines = _lines(job)
         if lines == self.last:
             return
-        if self.tty:
-            if self.height:
-                self.out.write("\x1b[%dF" % self.height)
-            for line in lines:
-                self.out.write("\x1b[2K" + line + "\n")
-        else:
-            self.out.write("\n".join(lines) + "\n")
-        self.out.flush()
-        self.height = len(lines)
         self.last = lines
+        if self.live is None:
+            self.out.write("\n".join(lines) + "\n")
+            self.out.flush()
+            return
+        if not self.live.is_started:
+            self.live.start()
+        self.live.update(_table(job), refresh=True)
+
+    def close(self) -> None:
+        if self.live is not None and self.live.is_started:
+            self.live.stop()
+
+
+def _table(job: dict[str, Any]) -> Any:
+    from rich import box
+    from rich.console import Group
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
+    counts = job["frames"]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, expand=False)
+    for header, justify in (("frame", "right"), ("status", "left"), ("progress", "left"), ("", "right"),
+                            ("host", "left"), ("pid", "right"), ("try", "right"), ("", "left")):
+        table.add_column(header, justify=justify, no_wrap=header != "", overflow="fold")
+    frames = job["subjobs"][SUBJOB]["frames"]
+    for n in sorted(frames):
+        f = frames[n]
+        progress = f.get("progress") or 0
+        table.add_row(str(n), Text(f["status"], style=_STYLES.get(f["status"], "")),
+                      ProgressBar(total=100, completed=progress, width=12), "%d%%" % progress, f["host"] or "-",
+                      str(f["pid"] or "-"), str(f.get("attempts") or 0), Text(_note(f), style="yellow"))
+    title = Text("%s  %s  %d/%d complete, %d failed" % (JOB, job["status"], counts["complete"], counts["total"],
+                                                       counts["failed"]), style="bold")
+    return Group(title, table)
+
+
+_STYLES = {"Complete": "green", "Rendering": "cyan", "Failed": "red", "Cancelled": "dim"}
+
+
+def _note(f: dict[str, Any]) -> str:
+    if f.get("error") and f["status"] != "Complete":
+        return f["error"]
+    if (f.get("attempts") or 0) > 1:
+        return "attempt %d failed; retried" % (f["attempts"] - 1)
+    return ""
 
 
 def run(data_dir: str | None = None, seconds: float = 1.5, out: TextIO = sys.stdout) -> int:
@@ -120,40 +170,42 @@ def run(data_dir: str | None = None, seconds: float = 1.5, out: TextIO = sys.std
     temporary = data_dir is None
     data_dir = os.path.abspath(data_dir or tempfile.mkdtemp(prefix="pyfarm-demo-"))
     token = secrets.token_urlsafe(16)
-    out.write("PyFarm demo: Maya is not installed here, so `render` runs PyFarm's stand-in for Maya's Render\n"
-              "(it prints a mental-ray-like log and writes a small PNG per frame; frame 2 fails once on purpose).\n")
+    screen = _Screen(out)
+    screen.say("PyFarm demo: Maya is not installed here, so `render` runs PyFarm's stand-in for Maya's Render\n"
+               "(it prints a mental-ray-like log and writes a small PNG per frame; frame 2 fails once on purpose).\n")
     proc = _start_node(data_dir, token, seconds)
     try:
         url = _wait_url(proc, data_dir)
-        out.write("A standalone farm node is listening on %s (data in %s).\n\n" % (url, data_dir))
+        screen.say("A standalone farm node is listening on %s (data in %s).\n\n" % (url, data_dir))
         client = FarmClient(url, token)
         client.submit(seed_job())
-        screen = _Screen(out)
         revision = 0
         job = client.job(JOB)
         while True:
-            screen.show(_lines(job))
+            screen.show(job)
             if job["status"] in ("Complete", "Failed", "Cancelled"):
                 break
             answer = client.changes(revision, wait=5)
             revision = answer["revision"]
             if JOB in answer["jobs"]:
                 job = client.job(JOB)
-        out.write("\nThe original design's report, from FarmClient(%r, token).jobs():\n\n" % url)
+        screen.close()
+        screen.say("\nThe original design's report, from FarmClient(%r, token).jobs():\n\n" % url)
         jobs = FarmClient(url, token).jobs()
         frames = jobs["Job1"]["subjobs"]["sub1"]["frames"]
         for frame in frames.keys():
             thisFrame = frames[frame]
-            out.write("Frame %i:\n\tStatus: %s\n\tHost: %s\n\tPID: %i\n\tCommand: %s\n\tLog: %s\n" % (
+            screen.say("Frame %i:\n\tStatus: %s\n\tHost: %s\n\tPID: %i\n\tCommand: %s\n\tLog: %s\n" % (
                 frame, thisFrame["status"], thisFrame["host"], thisFrame["pid"], thisFrame["command"],
                 _short_log(thisFrame["stdout"])))
         ok = jobs[JOB]["status"] == "Complete"
         images = os.path.join(data_dir, "work", "images")
         keep = not temporary or os.environ.get("PYFARM_DEMO_KEEP") == "1"
-        out.write("\nJob1 is %s. %s\n" % (jobs[JOB]["status"], "Images: " + images if keep else
-                                         "The demo's folder is removed now; keep it with --data-dir DIR."))
+        screen.say("\nJob1 is %s. %s\n" % (jobs[JOB]["status"], "Images: " + images if keep else
+                                           "The demo's folder is removed now; keep it with --data-dir DIR."))
         return 0 if ok else 1
     finally:
+        screen.close()
         proc.terminate()
         try:
             proc.wait(15)

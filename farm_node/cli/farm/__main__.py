@@ -1,0 +1,3 @@
+from farm_node.cli.farm import main
+
+raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""`farm log JOB SUBJOB FRAME [--attempt N] [-f]`: a frame's log, or with -f its log followed while it renders.
+
+Following reads the log from where it was left (``log_chunk``'s next offset) each time the changes feed says the
+frame changed, and stops once the frame has ended (Complete, Failed, Cancelled) and the last bytes are read. A frame
+that fails and is queued again starts a new attempt, and so a new log: it is followed too, after a separating line.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from farm_node.cli.farm.connect import add_command
+from farm_node.errors import ConfigError
+
+WAIT = 10.0     # seconds of one long poll of the changes feed
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "log", "print a frame's log; -f follows it while the frame renders",
+                    examples="farm log shot010_lighting beauty 1001\nfarm log shot010_lighting beauty 1001 -f\n"
+                             "farm log shot010_lighting beauty 1001 --attempt 1")
+    p.add_argument("job", help="the job's name")
+    p.add_argument("subjob", help="the subjob's name")
+    p.add_argument("frame", type=int, help="the frame number")
+    p.add_argument("--attempt", type=int, metavar="N", help="the log of attempt N (default: the latest)")
+    p.add_argument("-f", "--follow", action="store_true",
+                   help="keep printing as the frame renders, until it ends (Ctrl-C stops)")
+    p.set_defaults(run=run)
+
+
+def run(ns: argparse.Namespace) -> int:
+    from farm_node.cli.farm import connect
+    if ns.follow and ns.attempt is not None:
+        raise ConfigError("--attempt reads one attempt's log as it is; -f follows the latest attempt")
+    out = connect.output(ns)
+    client = connect.client(ns, timeout=connect.TIMEOUT)
+    if not ns.follow:
+        text, offset = client.log_chunk(ns.job, ns.subjob, ns.frame, 0, ns.attempt)
+        if out.as_json:
+            out.json({"job": ns.job, "subjob": ns.subjob, "frame": ns.frame, "attempt": ns.attempt, "log": text,
+                      "next_offset": offset})
+        else:
+            out.raw(text)
+        return 0
+    return Follow(client, out, ns).run()
+
+
+class Follow:
+    def __init__(self, client: Any, out: Any, ns: argparse.Namespace) -> None:
+        self.client = client
+        self.out = out
+        self.ns = ns
+        self.offset = 0
+        self.status: str | None = None
+        self.attempt_key: tuple | None = None
+
+    def run(self) -> int:
+        from farm_node.cli.farm import lookup
+        ns = self.ns
+        # The revision first, then the frame: a change between the two is in the feed's next answer.
+        summary = self.client.summary()
+        revision = summary["revision"]
+        self.read()  # the farm's own words if the job, subjob or frame does not exist
+        head = summary["jobs"].get(ns.job) or lookup.job_head(self.client, ns.job)
+        sub = head["subjobs"].get(ns.subjob) or {}
+        if sub.get("status") in lookup.ENDED:
+            self.status = sub["status"]            # no frame of it renders or waits: nothing to follow
+        else:
+            frame = lookup.frame_of(self.client, ns.job, head, ns.subjob, ns.frame)
+            if frame is None:
+                self.out.note("following until frame %d is reported ended (%s has too many frames to look one "
+                              "up)" % (ns.frame, ns.job))
+            else:
+                self.see(frame)
+                if self.status == "Queued":
+                    self.out.note("frame %d is queued; waiting for it to start (Ctrl-C stops)" % ns.frame)
+        while self.status not in lookup.ENDED:
+            answer = self.client.changes(revision, wait=WAIT)
+            revision = answer["revision"]
+            if ns.job in (answer.get("deleted") or ()):
+                from farm_node.errors import NotFound
+                self.read()
+                raise NotFound("job %r was deleted" % ns.job)
+            job = (answer.get("jobs") or {}).get(ns.job)
+            if job is not None:
+                sub = (job.get("subjobs") or {}).get(ns.subjob) or {}
+                frame = (sub.get("frames") or {}).get(ns.frame)
+                if frame is not None:
+                    self.see(frame)
+                elif sub.get("status") in lookup.ENDED:
+                    self.status = sub["status"]
+            self.read()
+        self.read()  # what the frame wrote between the last read and the news of its end
+        if self.out.as_json:
+            self.out.json_line({"job": ns.job, "subjob": ns.subjob, "frame": ns.frame, "status": self.status})
+        return 0
+
+    def see(self, frame: dict[str, Any]) -> None:
+        """Take the frame's new state; a new attempt's log is read from its start."""
+        self.status = frame.get("status")
+        if self.status != "Rendering":
+            return
+        key = (frame.get("attempts"), frame.get("started"))
+        if self.attempt_key is not None and key != self.attempt_key:
+            self.read()
+            self.offset = 0
+            if not self.out.as_json:
+                self.out.raw("\n----- frame %d: attempt %s -----\n" % (self.ns.frame, frame.get("attempts")))
+        self.attempt_key = key
+
+    def read(self) -> None:
+        ns = self.ns
+        start = self.offset
+        text, self.offset = self.client.log_chunk(ns.job, ns.subjob, ns.frame, start)
+        if not text:
+            return
+        if self.out.as_json:
+            self.out.json_line({"job": ns.job, "subjob": ns.subjob, "frame": ns.frame, "offset": start,
+                                "log": text})
+        else:
+            self.out.raw(text)
