@@ -1,7 +1,8 @@
-"""Builds the job dictionary (CONTRACT sections 1 and 5) from a scene description. Pure: no Maya, no network.
+"""Builds the job dictionary (CONTRACT sections 1, 5 and 6) from a scene description. Pure: no Maya, no network.
 
-    build_job(scene, frames="1-3") -> {"shot010 2026-11-25 14:03": {"subjobs": {"masterLayer": {"frames": {
-        1: {"command": "render -r mr -v 5 -s 1 -e 1 /proj/scenes/shot010.mb", "argv": [...]}, ...}}}, ...}}
+    build_job(scene, frames="1-3") -> {"shot010_2026-11-25_14-03": {"subjobs": {"masterLayer": {"frames": {
+        1: {"command": "render -r mr -v 5 -proj /proj/ -s 1 -e 1 /proj/scenes/shot010.mb", "argv": [...]}, ...}}},
+        "user": "artist", ...}}
 
 Subjobs: one per rendering layer, or one per layer and camera when a layer renders several cameras. A subjob is named
 after the layer's display name (``masterLayer``, ``beauty``), or ``<layer>_<camera>`` when the layer is split by
@@ -10,43 +11,74 @@ camera; names are made unique, never hold ``/`` and are at most 200 characters.
 Frame commands (``argv`` is what runs, ``command`` its POSIX shell-quoted display form; ``shlex.split(command) ==
 argv``)::
 
-    render -r <flag> <renderer's usual flags> [-rl <layer node>] [-cam <camera>] -s <first> -e <last> [-b <step>]
-           [-proj <project root>] <scene path>
+    render -r <flag> <renderer's usual flags> [-proj <project root>] [-rl <layer node>] [-cam <camera>]
+           [-im <image prefix>] [-s <first> -e <last> [-b <step>]] <scene path>
 
-- ``-rl`` (3Delight: ``-lr``) is added when the scene has more than one rendering layer: Render would otherwise render
-  them all. It takes the legacy layer node (``defaultRenderLayer``, ``rs_<name>``), not the display name.
-- ``-cam`` is added when the layer's renderable cameras are not exactly the subjob's one camera.
-- ``-b`` (3Delight: ``-inc``) only when a chunk of several frames has a step above 1.
-- ``-proj`` only with ``project_flag=True``. Decision: by default a one-layer, one-camera mental ray scene gets exactly
-  the original design's form ``render -r mr -v 5 -s N -e N scene.mb`` (CONTRACT section 5), and every other scene is
-  built the same way so that the commands differ only by what the contract says is added. The project root still
-  travels in the job's ``project`` key.
+Every flag rests on a fact of ``shared/notes/maya.md`` (section 8 unless said): Render keeps the scene's own value
+for every flag it is not given, so what a task needs is given explicitly.
+
+- ``-proj`` when the scene file lies inside the project root Maya has set (``project_flag`` None, the default; True:
+  whenever the project is known; False: never). Without it the render host opens the scene in its own default
+  project, where project-relative textures and the images folder resolve elsewhere (Autodesk: "use this Maya project
+  to load the file"; Deadline and CGRU pass it on every task). A scene outside its project gets none: that project is
+  most likely the artist's own default one, which a render host cannot open (preflight warns).
+- ``-rl`` (3Delight: ``-lr``) when the scene has more than one rendering layer: Render would otherwise render them
+  all. It takes the legacy layer node (``defaultRenderLayer``, ``rs_<name>``), not the display name (section 2).
+- ``-cam`` when the layer's renderable cameras are not exactly the subjob's one camera (section 2).
+- ``-im`` when the scene's image prefix would let two tasks write one file: with several rendering layers it must
+  hold ``<Layer>``/``<RenderLayer>``/``%l``, with several cameras ``<Camera>``/``%c``; missing tokens are put in front
+  as folders, the way AWS Deadline Cloud does (``<Layer>/<Camera>/<prefix>``, an empty prefix being ``<Scene>``). Maya
+  adds such folders by itself only when the scene has several renderable layers or cameras, and whether
+  ``Render -cam`` counts the others is not documented. For renderers that name images elsewhere (``renderers``:
+  no ``image_flag``) the build is refused instead, saying how to fix the prefix.
+- ``-s``/``-e`` on every task, and ``-b`` (3Delight: ``-inc``) on every task of several frames, ``-b 1`` too: a
+  scene whose step is 2 would otherwise render 1 and 3 of a task ``-s 1 -e 3`` and never frame 2.
+- No frame flag at all for a still (animation off in the render globals, no ``frames`` option): Render then renders
+  the scene's current frame, and the image has no frame number, as Deadline sends it. A frame list given on a still
+  renders numbered frames (a start frame turns animation on: Deadline's MayaBatch ``GetStartFrameCommand``).
+
+The frames of a layer: the ``frames`` option; else V-Ray's "Specific frames" list (``vraySettings.animType`` 2, as
+the artist wrote it: ``1-3;10``); else the render globals' range and step; else (animation off) the current frame.
 
 A chunk of frames (``frames_per_task`` > 1) is one frame entry keyed by its first frame, with ``last_frame`` (and
 ``frame_step`` when above 1) recording the rest; chunks never break a step (see ``frames.chunk``).
+
+The job carries the farm fields of CONTRACT section 6 when given: ``requires`` (host tags), ``limits`` ({name:
+units}), ``depends_on`` (job names), ``paused``, ``comment``, ``max_attempts`` (1 to 1000), ``frame_timeout``
+(seconds above 0); and always ``user``, the submitter's login (``getpass.getuser()`` unless given).
 """
 from __future__ import annotations
 
+import getpass
 import os
+import re
 import shlex
 import time
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import frames as _frames
 from . import renderers as _renderers
 from .errors import FrameListError, SubmitError
 from .scene import CameraInfo, LayerInfo, SceneInfo
 
-__all__ = ["Subjob", "build_job", "plan_subjobs", "layer_frames", "wanted_frames", "select_layers",
+__all__ = ["Subjob", "build_job", "plan_subjobs", "layer_frames", "is_still", "wanted_frames", "select_layers",
            "select_cameras", "renderer_for", "frame_argv", "command_string", "default_job_name", "check_name",
-           "check_number", "PROGRAM", "MAX_NAME"]
+           "check_number", "check_tags", "check_limits", "check_depends_on", "check_frame_timeout", "check_comment",
+           "check_paused", "scene_in_project", "project_for", "unique_prefix", "image_naming", "login", "PROGRAM",
+           "MAX_NAME", "MAX_ATTEMPTS", "LAYER_TOKENS", "CAMERA_TOKENS"]
 
 #: The program name a frame starts with: the node maps it to Maya's Render (CONTRACT section 3).
 PROGRAM = "render"
 #: Job and subjob names are 1 to 200 characters, none of them "/" (CONTRACT section 1).
 MAX_NAME = 200
+#: The most attempts a job may give a frame (CONTRACT section 6: the node refuses more).
+MAX_ATTEMPTS = 1000
+#: Image prefix tokens that make a name differ per layer, and per camera (DCM renderers.py; DL ForceRenderLayerToken).
+LAYER_TOKENS = ("<layer>", "<renderlayer>", "%l")
+CAMERA_TOKENS = ("<camera>", "%c")
 
 FramesOption = Union[None, str, Iterable[int]]
+Names = Union[None, str, Iterable[str]]
 
 
 class Subjob(NamedTuple):
@@ -59,6 +91,8 @@ class Subjob(NamedTuple):
     frames: List[int]
     use_layer_flag: bool  # add -rl
     use_camera_flag: bool  # add -cam
+    image_prefix: Optional[str] = None  # add -im with this prefix
+    still: bool = False  # no frame flags: the scene's current frame, without a frame number
 
 
 def check_name(name: Any, what: str = "job") -> str:
@@ -67,20 +101,21 @@ def check_name(name: Any, what: str = "job") -> str:
         raise SubmitError("the %s name is empty" % what)
     if "/" in name:
         raise SubmitError("the %s name %r holds a '/', which names cannot" % (what, name))
+    if name in (".", ".."):
+        raise SubmitError("the %s name cannot be %r" % (what, name))
     if len(name) > MAX_NAME:
         raise SubmitError("the %s name is %d characters long; at most %d" % (what, len(name), MAX_NAME))
     return name
 
 
 def default_job_name(scene_path: str, now: Optional[float] = None) -> str:
-    """``"<scene file name without extension> YYYY-MM-DD HH:MM"`` in local time, e.g. ``shot010_v003 2026-11-25 14:03``."""
+    """``"<scene file name without extension>_YYYY-MM-DD_HH-MM"`` in local time, e.g.
+    ``shot010_v003_2026-11-25_14-03``: no spaces and no colons (they need quoting in shells and are refused in Windows
+    file names), spaces and colons of the file name becoming ``_``."""
     base = os.path.basename((scene_path or "").replace("\\", "/").rstrip("/"))
-    stem = os.path.splitext(base)[0] or "untitled"
-    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(time.time() if now is None else now))
-    name = "%s %s" % (stem.replace("/", "_"), stamp)
-    if len(name) > MAX_NAME:
-        name = "%s %s" % (stem[:MAX_NAME - len(stamp) - 1], stamp)
-    return name
+    stem = re.sub(r"[\s:]+", "_", os.path.splitext(base)[0]).strip("_") or "untitled"
+    stamp = time.strftime("%Y-%m-%d_%H-%M", time.localtime(time.time() if now is None else now))
+    return "%s_%s" % (stem[:MAX_NAME - len(stamp) - 1], stamp)
 
 
 def command_string(argv: Sequence[str]) -> str:
@@ -88,9 +123,17 @@ def command_string(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(str(a)) for a in argv)
 
 
+def is_still(layer: LayerInfo) -> bool:
+    """The layer renders one image of the current frame: animation off, and no V-Ray frame list."""
+    return not layer.animation and layer.frame_list is None
+
+
 def layer_frames(scene: SceneInfo, layer: LayerInfo) -> List[int]:
-    """The frames a layer renders by its render globals: start to end by step, or the current frame when the
-    animation flag is off. Fractional values are rounded (preflight warns about them); a step below 1 counts as 1."""
+    """The frames a layer renders by its own settings: V-Ray's specific frames, else start to end by step, else the
+    current frame when the animation flag is off. Fractional values are rounded (preflight warns about them); a step
+    below 1 counts as 1."""
+    if layer.frame_list is not None:
+        return _frames.parse_vray_frames(layer.frame_list)
     if not layer.animation:
         return [int(round(scene.current_frame))]
     step = max(1, int(round(layer.step)))
@@ -113,7 +156,7 @@ def wanted_frames(option: FramesOption) -> Optional[List[int]]:
     return sorted(set(values))
 
 
-def _names(option: Union[None, str, Iterable[str]]) -> Optional[List[str]]:
+def _names(option: Names) -> Optional[List[str]]:
     if option is None:
         return None
     if isinstance(option, str):
@@ -121,7 +164,7 @@ def _names(option: Union[None, str, Iterable[str]]) -> Optional[List[str]]:
     return list(option)
 
 
-def select_layers(scene: SceneInfo, layers: Union[None, str, Iterable[str]] = None) -> List[LayerInfo]:
+def select_layers(scene: SceneInfo, layers: Names = None) -> List[LayerInfo]:
     """The layers to render: every rendering layer, or those named (node or display name), in the scene's order."""
     names = _names(layers)
     if names is None:
@@ -140,7 +183,7 @@ def select_layers(scene: SceneInfo, layers: Union[None, str, Iterable[str]] = No
     return [l for l in scene.layers if l in chosen]
 
 
-def select_cameras(layer: LayerInfo, cameras: Union[None, str, Iterable[str]] = None) -> List[CameraInfo]:
+def select_cameras(layer: LayerInfo, cameras: Names = None) -> List[CameraInfo]:
     """The cameras a layer renders: its renderable ones, or those named (transform or shape), in the scene's order."""
     names = _names(cameras)
     if names is None:
@@ -169,6 +212,71 @@ def renderer_for(layer: LayerInfo, renderer: Optional[str] = None) -> _renderers
     return found
 
 
+def _norm_path(path: str) -> Tuple[str, bool]:
+    """(a path with ``/`` separators and no trailing one, whether it is a Windows path: compared ignoring case)."""
+    p = (path or "").replace("\\", "/")
+    windows = bool(re.match(r"^[A-Za-z]:", p)) or p.startswith("//")
+    return p.rstrip("/"), windows
+
+
+def scene_in_project(scene_path: str, project: str) -> bool:
+    """Whether the scene file lies inside the project root (whole path components; Windows paths in any case)."""
+    path, win_path = _norm_path(scene_path)
+    root, win_root = _norm_path(project)
+    if not path or not root:
+        return False
+    if win_path or win_root:
+        path, root = path.lower(), root.lower()
+    return path.startswith(root + "/")
+
+
+def project_for(scene: SceneInfo, project_flag: Optional[bool] = None) -> Optional[str]:
+    """The ``-proj`` value for this scene: see the module docstring; None for no ``-proj``."""
+    if project_flag is False or not scene.project:
+        return None
+    if project_flag is True or scene_in_project(scene.path, scene.project):
+        return scene.project
+    return None
+
+
+def _has_token(prefix: str, tokens: Sequence[str]) -> bool:
+    low = prefix.lower()
+    return any(token in low for token in tokens)
+
+
+def unique_prefix(prefix: str, by_layer: bool, by_camera: bool) -> str:
+    """``prefix`` ('' is ``<Scene>``) with ``<Layer>`` / ``<Camera>`` folders put in front where their tokens are
+    missing, as AWS Deadline Cloud does: ``unique_prefix("", True, True) == "<Layer>/<Camera>/<Scene>"``."""
+    base = prefix or "<Scene>"
+    sections = base.split("/")
+    if by_camera and not _has_token(base, CAMERA_TOKENS):
+        sections.insert(0, "<Camera>")
+    if by_layer and not _has_token(base, LAYER_TOKENS):
+        sections.insert(0, "<Layer>")
+    return "/".join(sections)
+
+
+def image_naming(layer: LayerInfo, renderer: _renderers.Renderer, by_layer: bool,
+                 by_camera: bool) -> Tuple[Optional[str], Optional[str]]:
+    """(the ``-im`` prefix a layer's tasks need or None, why the scene cannot be rendered without images overwriting
+    each other or None). ``by_layer``: the scene renders several layers; ``by_camera``: this layer several cameras."""
+    wanted = unique_prefix(layer.prefix, by_layer, by_camera)
+    if wanted == (layer.prefix or "<Scene>"):
+        return None, None
+    if renderer.image_flag:
+        return wanted, None
+    missing = [token for needed, token, tokens in ((by_layer, "<Layer>", LAYER_TOKENS),
+                                                   (by_camera, "<Camera>", CAMERA_TOKENS))
+               if needed and not _has_token(layer.prefix or "<Scene>", tokens)]
+    what = " and ".join(("several render layers" if t == "<Layer>" else "several cameras") for t in missing)
+    setting = "its File Name Prefix" if renderer.name == "vray" else "the image file name prefix"
+    return None, ("render layer %s renders %s, but the image prefix %r has no %s, so their images would overwrite "
+                  "each other; the farm cannot change %s's image names on the command line. Add %s to %s in the "
+                  "Render Settings (for example %s)"
+                  % (layer.name, what, layer.prefix or "<Scene>", " or ".join(missing), renderer.label,
+                     " and ".join(missing), setting, wanted))
+
+
 def _unique(name: str, taken: set) -> str:
     name = name.replace("/", "_")[:MAX_NAME]
     candidate, n = name, 2
@@ -180,10 +288,16 @@ def _unique(name: str, taken: set) -> str:
     return candidate
 
 
-def plan_subjobs(scene: SceneInfo, frames: FramesOption = None, layers: Union[None, str, Iterable[str]] = None,
-                 cameras: Union[None, str, Iterable[str]] = None, renderer: Optional[str] = None) -> List[Subjob]:
+def plan_subjobs(scene: SceneInfo, frames: FramesOption = None, layers: Names = None, cameras: Names = None,
+                 renderer: Optional[str] = None) -> List[Subjob]:
     """The subjobs a submission makes, in order. SubmitError (or FrameListError) for anything that cannot render:
-    an unknown layer, camera or renderer, a layer without a camera, a frame list that renders nothing."""
+    an unknown layer, camera or renderer, a layer without a camera, a frame list that renders nothing, images that
+    would overwrite each other."""
+    if scene.ignored_legacy:
+        # Maya renders such a scene as masterLayer over and over, whatever the command says (AWS DCM PR #388).
+        raise SubmitError("the scene has legacy render layers (%s) while Maya runs in Render Setup mode, which "
+                          "ignores them: convert them to Render Setup layers or switch Maya to legacy render layers"
+                          % ", ".join(l.name for l in scene.ignored_legacy))
     wanted = wanted_frames(frames)
     chosen = select_layers(scene, layers)
     if not chosen:
@@ -196,34 +310,44 @@ def plan_subjobs(scene: SceneInfo, frames: FramesOption = None, layers: Union[No
         cams = select_cameras(layer, cameras)
         if not cams:
             raise SubmitError("the render layer %r has no renderable camera" % layer.name)
+        still = wanted is None and is_still(layer)
         layer_frame_list = wanted if wanted is not None else layer_frames(scene, layer)
         if not layer_frame_list:
             raise FrameListError("the render layer %r renders no frame (its range is %g-%g)"
                                  % (layer.name, layer.start, layer.end))
         split = len(cams) > 1
         default_cams = [c.name for c in layer.renderable_cameras]
+        prefix, problem = image_naming(layer, engine, several_layers, split or len(default_cams) > 1)
+        if problem:
+            raise SubmitError(problem)
         for cam in cams:
             name = "%s_%s" % (layer.name, cam.name) if split else layer.name
             plan.append(Subjob(
                 name=_unique(name, taken), layer=layer, camera=cam, renderer=engine, frames=list(layer_frame_list),
-                use_layer_flag=several_layers, use_camera_flag=default_cams != [cam.name]))
+                use_layer_flag=several_layers, use_camera_flag=default_cams != [cam.name], image_prefix=prefix,
+                still=still))
     return plan
 
 
 def frame_argv(scene_path: str, renderer: _renderers.Renderer, first: int, last: int, step: int = 1,
                layer: Optional[str] = None, camera: Optional[str] = None, project: Optional[str] = None,
-               program: str = PROGRAM) -> List[str]:
-    """The argument list of one task (see the module docstring for the order)."""
+               program: str = PROGRAM, image: Optional[str] = None, still: bool = False) -> List[str]:
+    """The argument list of one task (see the module docstring for the order and the reason for each flag)."""
     argv = [program, "-r", renderer.flag] + list(renderer.args)
+    if project:
+        argv += ["-proj", project]
     if layer:
         argv += [renderer.layer_flag, layer]
     if camera:
         argv += [renderer.camera_flag, camera]
-    argv += ["-s", str(first), "-e", str(last)]
-    if step != 1 and first != last:
-        argv += [renderer.step_flag, str(step)]
-    if project:
-        argv += ["-proj", project]
+    if image:
+        if not renderer.image_flag:
+            raise SubmitError("%s cannot be given image names on the command line" % renderer.label)
+        argv += [renderer.image_flag, image]
+    if not still:
+        argv += ["-s", str(first), "-e", str(last)]
+        if first != last:
+            argv += [renderer.step_flag, str(step)]
     argv.append(scene_path)
     return argv
 
@@ -236,12 +360,82 @@ def check_number(value: Any, what: str, low: int, high: Optional[int] = None) ->
     return value
 
 
-def build_job(scene: SceneInfo, frames: FramesOption = None, layers: Union[None, str, Iterable[str]] = None,
-              cameras: Union[None, str, Iterable[str]] = None, renderer: Optional[str] = None,
-              name: Optional[str] = None, priority: Optional[int] = None, frames_per_task: int = 1,
-              max_attempts: Optional[int] = None, project_flag: bool = False, program: str = PROGRAM,
+def _word(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SubmitError("%s must be a name, not %r" % (what, value))
+    return value.strip()
+
+
+def check_tags(value: Any) -> List[str]:
+    """Host tags a job requires (CONTRACT section 6), each once, in the order given; SubmitError for a bad one."""
+    tags = []  # type: List[str]
+    for tag in _names(value) or []:
+        tag = _word(tag, "a required host tag")
+        if "," in tag or re.search(r"\s", tag):
+            raise SubmitError("the host tag %r holds a comma or a space; hosts are given tags as --tags a,b" % tag)
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def check_limits(value: Any) -> Dict[str, int]:
+    """``{limit name: units}`` a job holds per rendering frame (CONTRACT section 6); SubmitError for a bad one."""
+    if not isinstance(value, Mapping):
+        raise SubmitError("limits must map limit names to units, e.g. {\"arnold\": 1}; not %r" % (value,))
+    out = {}  # type: Dict[str, int]
+    for name, units in value.items():
+        name = _word(name, "a limit")
+        out[name] = check_number(units, "the units of limit %s" % name, 1)
+    return out
+
+
+def check_depends_on(value: Any, job_name: Optional[str] = None) -> List[str]:
+    """Job names a job waits for (CONTRACT section 6), each once; SubmitError for a bad one or the job itself."""
+    names = []  # type: List[str]
+    for name in _names(value) or []:
+        name = check_name(name.strip() if isinstance(name, str) else name, "dependency's job")
+        if job_name is not None and name == job_name:
+            raise SubmitError("the job %r cannot depend on itself" % name)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def check_frame_timeout(value: Any) -> float:
+    """Seconds a frame may render before the farm stops it: a number above 0; else SubmitError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
+        raise SubmitError("the frame timeout must be a number of seconds above 0, not %r" % (value,))
+    return value
+
+
+def check_comment(value: Any) -> str:
+    if not isinstance(value, str):
+        raise SubmitError("the comment must be text, not %r" % (value,))
+    return value
+
+
+def check_paused(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SubmitError("paused must be true or false, not %r" % (value,))
+    return value
+
+
+def login() -> str:
+    """The submitter's login (``getpass.getuser()``: LOGNAME, USER, LNAME, USERNAME, then the password database)."""
+    try:
+        return getpass.getuser() or "unknown"
+    except (KeyError, OSError, ImportError):  # no such variable and no password entry (a container, a service)
+        return "unknown"
+
+
+def build_job(scene: SceneInfo, frames: FramesOption = None, layers: Names = None, cameras: Names = None,
+              renderer: Optional[str] = None, name: Optional[str] = None, priority: Optional[int] = None,
+              frames_per_task: int = 1, max_attempts: Optional[int] = None, project_flag: Optional[bool] = None,
+              requires: Names = None, limits: Optional[Mapping[str, int]] = None, depends_on: Names = None,
+              paused: Optional[bool] = None, comment: Optional[str] = None, frame_timeout: Optional[float] = None,
+              user: Optional[str] = None, program: str = PROGRAM,
               now: Optional[float] = None) -> Dict[str, Dict[str, Any]]:
-    """The job dictionary ``{job name: job}`` for a scene (CONTRACT sections 1 and 5). Frame keys are ints.
+    """The job dictionary ``{job name: job}`` for a scene (CONTRACT sections 1, 5 and 6). Frame keys are ints.
 
     Options as in ``submit.job_from_scene``; ``now`` (epoch seconds) stamps the default name. Raises SubmitError /
     FrameListError when the scene or the options cannot make a job.
@@ -250,27 +444,35 @@ def build_job(scene: SceneInfo, frames: FramesOption = None, layers: Union[None,
         raise SubmitError("the scene has never been saved: save it so the farm has a file to render")
     job_name = check_name(name, "job") if name is not None else default_job_name(scene.path, now)
     size = check_number(frames_per_task, "frames per task", 1)
+    farm = _farm_fields(job_name, priority, max_attempts, requires, limits, depends_on, paused, comment,
+                        frame_timeout)
     plan = plan_subjobs(scene, frames=frames, layers=layers, cameras=cameras, renderer=renderer)
-    project = scene.project if project_flag and scene.project else None
+    project = project_for(scene, project_flag)
 
     subjobs = {}  # type: Dict[str, Dict[str, Any]]
     for sub in plan:
         frame_dict = {}  # type: Dict[int, Dict[str, Any]]
-        for task in _frames.chunk(sub.frames, size):
+        tasks = [[sub.frames[0]]] if sub.still else _frames.chunk(sub.frames, size)
+        for task in tasks:
             first, last = task[0], task[-1]
             step = task[1] - task[0] if len(task) > 1 else 1
             argv = frame_argv(scene.path, sub.renderer, first, last, step,
                               layer=sub.layer.node if sub.use_layer_flag else None,
                               camera=sub.camera.name if sub.use_camera_flag else None,
-                              project=project, program=program)
+                              project=project, program=program, image=sub.image_prefix, still=sub.still)
             entry = {"command": command_string(argv), "argv": argv}  # type: Dict[str, Any]
             if len(task) > 1:
                 entry["last_frame"] = last
                 if step != 1:
                     entry["frame_step"] = step
             frame_dict[first] = entry
-        subjobs[sub.name] = {"layer": sub.layer.name, "layer_node": sub.layer.node, "camera": sub.camera.name,
-                             "renderer": sub.renderer.flag, "frames": frame_dict}
+        body = {"layer": sub.layer.name, "layer_node": sub.layer.node, "camera": sub.camera.name,
+                "renderer": sub.renderer.flag, "frames": frame_dict}  # type: Dict[str, Any]
+        if sub.image_prefix:
+            body["image_prefix"] = sub.image_prefix
+        if sub.still:
+            body["still"] = True
+        subjobs[sub.name] = body
 
     flags = sorted(set(sub.renderer.flag for sub in plan))
     job = {
@@ -279,10 +481,32 @@ def build_job(scene: SceneInfo, frames: FramesOption = None, layers: Union[None,
         "maya_version": scene.maya_version,
         "project": scene.project,
         "output": scene.output,
+        "user": _word(user, "the user") if user is not None else login(),
         "subjobs": subjobs,
     }  # type: Dict[str, Any]
-    if priority is not None:
-        job["priority"] = check_number(priority, "priority", 0, 100)
-    if max_attempts is not None:
-        job["max_attempts"] = check_number(max_attempts, "max attempts", 1)
+    job.update(farm)
     return {job_name: job}
+
+
+def _farm_fields(job_name: str, priority: Optional[int], max_attempts: Optional[int], requires: Names,
+                 limits: Optional[Mapping[str, int]], depends_on: Names, paused: Optional[bool],
+                 comment: Optional[str], frame_timeout: Optional[float]) -> Dict[str, Any]:
+    """The job keys of CONTRACT section 6 that were given, checked; keys left out keep the farm's defaults."""
+    out = {}  # type: Dict[str, Any]
+    if priority is not None:
+        out["priority"] = check_number(priority, "priority", 0, 100)
+    if max_attempts is not None:
+        out["max_attempts"] = check_number(max_attempts, "max attempts", 1, MAX_ATTEMPTS)
+    if requires is not None and check_tags(requires):
+        out["requires"] = check_tags(requires)
+    if limits is not None and check_limits(limits):
+        out["limits"] = check_limits(limits)
+    if depends_on is not None and check_depends_on(depends_on, job_name):
+        out["depends_on"] = check_depends_on(depends_on, job_name)
+    if paused is not None and check_paused(paused):
+        out["paused"] = True
+    if comment is not None and check_comment(comment).strip():
+        out["comment"] = comment.strip()
+    if frame_timeout is not None:
+        out["frame_timeout"] = check_frame_timeout(frame_timeout)
+    return out

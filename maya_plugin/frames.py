@@ -7,7 +7,8 @@
 Syntax: items are separated by commas and/or spaces. An item is a frame (``7``, ``-3``), a range ``A-B`` (inclusive,
 ``A <= B``) or a stepped range ``A-BxS`` (``A-B:S`` is accepted too, as Deadline writes it), with ``S >= 1``. Negative
 frames are written with their sign: ``-10--1``. Spaces around ``-`` and ``x`` are ignored, so ``1 - 10`` is ``1-10``.
-A frame named twice is rendered once; the result is sorted. Pure Python, no Maya.
+A frame named twice is rendered once; the result is sorted. A list with several bad parts names every one of them.
+V-Ray's own "Specific frames" list (``1-3;10``) is read by ``parse_vray_frames``. Pure Python, no Maya.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Iterable, List, Sequence, Tuple
 
 from .errors import FrameListError
 
-__all__ = ["MAX_FRAMES", "parse_frames", "format_frames", "frame_runs", "chunk", "frame_range"]
+__all__ = ["MAX_FRAMES", "parse_frames", "parse_vray_frames", "format_frames", "frame_runs", "chunk", "frame_range"]
 
 #: A frame list that expands to more frames than this is refused (a typo such as ``1-1000000`` would otherwise build a
 #: job the farm cannot hold).
@@ -31,8 +32,9 @@ _SPACE = re.compile(r"\s+")
 _SHAPES = "a frame (12), a range (1-100) or a stepped range (1-100x5)"
 
 
-def _parse_part(part: str, out: set) -> None:
-    """Adds the frames of one comma-separated part (which may hold several space-separated items) to ``out``."""
+def _parse_part(part: str, out: set, problems: List[str]) -> None:
+    """Adds the frames of one comma-separated part (which may hold several space-separated items) to ``out``; what
+    cannot be read is added to ``problems`` and the scan goes on at the next space, so every bad item is named."""
     pos = 0
     text = part.strip()
     while pos < len(text):
@@ -40,43 +42,72 @@ def _parse_part(part: str, out: set) -> None:
         end_pos = match.end() if match else pos
         # An item must end at a separator (space) or at the end of the part.
         if match is None or (end_pos < len(text) and not text[end_pos].isspace()):
-            raise FrameListError("%r is not %s" % (text[pos:].split()[0], _SHAPES))
-        item = text[pos:end_pos]
-        start = int(match.group("start"))
-        if match.group("end") is None:
-            frames = [start]
+            word = text[pos:].split()[0]
+            problems.append("%r is not %s" % (word, _SHAPES))
+            pos += len(word)
         else:
-            end = int(match.group("end"))
-            step = int(match.group("step")) if match.group("step") is not None else 1
-            if end < start:
-                raise FrameListError("%r: the range ends before it starts (write %d-%d)" % (item, end, start))
-            if step < 1:
-                raise FrameListError("%r: the step must be 1 or more" % item)
-            count = (end - start) // step + 1
-            if count + len(out) > MAX_FRAMES:
-                raise FrameListError("%r: too many frames (at most %d in one job)" % (item, MAX_FRAMES))
-            frames = range(start, end + 1, step)
-        out.update(frames)
-        if len(out) > MAX_FRAMES:
-            raise FrameListError("too many frames (at most %d in one job)" % MAX_FRAMES)
-        space = _SPACE.match(text, end_pos)
-        pos = space.end() if space else end_pos
+            item = text[pos:end_pos]
+            start = int(match.group("start"))
+            if match.group("end") is None:
+                out.add(start)
+            else:
+                end = int(match.group("end"))
+                step = int(match.group("step")) if match.group("step") is not None else 1
+                if end < start:
+                    problems.append("%r: the range ends before it starts (write %d-%d)" % (item, end, start))
+                elif step < 1:
+                    problems.append("%r: the step must be 1 or more" % item)
+                else:
+                    count = (end - start) // step + 1
+                    if count + len(out) > MAX_FRAMES:
+                        raise FrameListError("%r: too many frames (at most %d in one job)" % (item, MAX_FRAMES))
+                    out.update(range(start, end + 1, step))
+            if len(out) > MAX_FRAMES:
+                raise FrameListError("too many frames (at most %d in one job)" % MAX_FRAMES)
+            pos = end_pos
+        space = _SPACE.match(text, pos)
+        pos = space.end() if space else pos
+
+
+def _failed(problems: List[str]) -> FrameListError:
+    # One bad part reads as before; several are all named, so the artist fixes the list in one go.
+    error = FrameListError(problems[0] if len(problems) == 1 else "; ".join(problems))
+    error.problems = list(problems)  # type: ignore[attr-defined]
+    return error
 
 
 def parse_frames(text: str) -> List[int]:
     """The frames of a frame list such as ``"1-100x5, 150 200-210"``, sorted, each once.
 
-    Raises FrameListError naming the bad part for an empty list, a word that is not a frame or range (``abc``, ``x0``,
-    ``1.5``), a range that ends before it starts (``10-1``), a step below 1 (``1-10x0``) or more than MAX_FRAMES frames.
+    Raises FrameListError naming every bad part (its ``problems`` lists them one by one) for an empty list, a word
+    that is not a frame or range (``abc``, ``x0``, ``1.5``), a range that ends before it starts (``10-1``), a step
+    below 1 (``1-10x0``); or at once for more than MAX_FRAMES frames.
     """
     if text is None or not str(text).strip():
         raise FrameListError("the frame list is empty (write frames such as 1-100 or 1,5,10-20)")
     out = set()  # type: set
+    problems = []  # type: List[str]
     for part in str(text).split(","):
         if not part.strip():
-            raise FrameListError("%r: an empty item between commas" % str(text).strip())
-        _parse_part(part, out)
+            message = "%r: an empty item between commas" % str(text).strip()
+            if message not in problems:
+                problems.append(message)
+            continue
+        _parse_part(part, out, problems)
+    if problems:
+        raise _failed(problems)
     return sorted(out)
+
+
+def parse_vray_frames(text: str) -> List[int]:
+    """V-Ray's "Specific frames" list (``vraySettings.animFrames``) as frames: ``"1-3;10"`` -> ``[1, 2, 3, 10]``.
+
+    Parts are separated by ``;`` or ``,`` (shared/notes/maya.md section 8, after Deadline's DeadlineGetFrameList);
+    each part is read as ``parse_frames`` reads one. Raises FrameListError as ``parse_frames`` does.
+    """
+    if text is None or not str(text).strip():
+        raise FrameListError("V-Ray is set to render specific frames, but its frame list is empty")
+    return parse_frames(str(text).replace(";", ","))
 
 
 def frame_range(start: int, end: int, step: int = 1) -> List[int]:

@@ -10,6 +10,12 @@ values). The usual flags are what a farm adds to every frame:
 Two renderers name frames and layers differently: 3Delight takes the step as ``-inc`` and the layer as ``-lr``
 (notes, section 3); every other renderer uses Render's common ``-b`` and ``-rl``.
 
+``image_flag`` is how the farm gives a task its own image names (``-im PREFIX``, Render's common "image file output
+name" flag, which sets ``defaultRenderGlobals.imageFilePrefix``: notes, sections 3 and 8). Renderers that name their
+images elsewhere have none, so the farm never relies on it for them: V-Ray keeps its prefix in
+``vraySettings.fileNamePrefix`` (DCM renderers.py) and RenderMan and 3Delight have their own output settings; a scene
+whose images would collide on those is refused before it leaves (``preflight``: ``image_names_collide``).
+
 mental ray left Maya in steps (notes, section 3): bundled up to 2016, a separate NVIDIA plugin (``Mayatomr``) for
 2017 and 2018, gone from 2019 on. ``mental_ray_support(year)`` says which applies.
 """
@@ -31,6 +37,7 @@ class Renderer(NamedTuple):
     step_flag: str = "-b"
     layer_flag: str = "-rl"
     camera_flag: str = "-cam"
+    image_flag: Optional[str] = "-im"
 
 
 def _table(*rows: Renderer) -> Dict[str, Renderer]:
@@ -44,12 +51,12 @@ RENDERERS = _table(
     Renderer("mayaSoftware", "sw", "Maya Software"),
     Renderer("mayaHardware", "hw", "Maya Hardware"),
     Renderer("mayaHardware2", "hw2", "Maya Hardware 2.0"),
-    Renderer("vray", "vray", "V-Ray"),
+    Renderer("vray", "vray", "V-Ray", image_flag=None),
     Renderer("redshift", "redshift", "Redshift"),
-    Renderer("renderman", "renderman", "RenderMan 22+"),
-    Renderer("renderMan", "rman", "RenderMan (before 22)"),
-    Renderer("renderManRIS", "rman", "RenderMan RIS (before 22)", ("-ris",)),
-    Renderer("_3delight", "3delight", "3Delight", (), step_flag="-inc", layer_flag="-lr"),
+    Renderer("renderman", "renderman", "RenderMan 22+", image_flag=None),
+    Renderer("renderMan", "rman", "RenderMan (before 22)", image_flag=None),
+    Renderer("renderManRIS", "rman", "RenderMan RIS (before 22)", ("-ris",), image_flag=None),
+    Renderer("_3delight", "3delight", "3Delight", (), step_flag="-inc", layer_flag="-lr", image_flag=None),
 )
 
 #: The mental ray plugin's name, as ``pluginInfo`` knows it.

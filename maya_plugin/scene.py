@@ -7,12 +7,19 @@ The only module of the plugin that imports ``maya.cmds`` / ``maya.mel`` for scen
 What it reads:
 
 - the scene file (``''`` when untitled) and whether it has unsaved changes, Maya's version, whether mental ray's
-  plugin is loaded, the project root and the workspace's ``images`` rule (the output folder);
+  plugin is loaded, whether Maya runs in Render Setup mode, the project root and the workspace's ``images`` rule (the
+  output folder);
 - the render layers that will render: every ``renderLayer`` node that is not referenced, is connected to the main
-  ``renderLayerManager`` and is renderable. The others are listed in ``SceneInfo.skipped`` with the reason;
+  ``renderLayerManager`` and is renderable. The others are listed in ``SceneInfo.skipped`` with the reason. Legacy
+  layers of a Maya 2024 or later in Render Setup mode are not read at all (Maya ignores switches to them there: AWS
+  Deadline Cloud PR #388) and are listed in ``SceneInfo.ignored_legacy``;
 - for each such layer, after switching to it (``editRenderLayerGlobals``, switched back in a ``finally``): the
   renderer, frame range, step, animation flag and image prefix of ``defaultRenderGlobals``, and the cameras with their
-  ``renderable`` flag (layers may override all of these).
+  ``renderable`` flag (layers may override all of these). For V-Ray, its own ``vraySettings`` node: the "Specific
+  frames" list when ``animType`` is 2, and the image prefix ``fileNamePrefix``.
+
+A switch is checked by asking Maya which layer is current afterwards; one that failed (an error, or a switch Maya
+ignored) is tried once more, then reading gives up with a SceneError that names the layer.
 
 Layer names: ``LayerInfo.node`` is the legacy ``renderLayer`` node, what ``Render -rl`` takes (``defaultRenderLayer``,
 ``rs_<name>`` for Render Setup); ``LayerInfo.name`` is what the artist sees (``masterLayer``, the Render Setup layer's
@@ -29,13 +36,21 @@ from .errors import SceneError
 from .renderers import MENTAL_RAY_PLUGIN
 
 __all__ = ["CameraInfo", "LayerInfo", "SkippedLayer", "SceneInfo", "read_scene", "DEFAULT_CAMERAS", "DEFAULT_LAYER",
-           "MASTER_LAYER", "MAYA_CALLS"]
+           "MASTER_LAYER", "MAYA_CALLS", "NOT_RENDERABLE", "RENDER_SETUP_IGNORES_LEGACY", "VRAY_SPECIFIC_FRAMES", "SWITCH_ATTEMPTS"]
 
 #: The master layer's node, and its name in the UI (DL ``GetRenderLayerDisplayName``).
 DEFAULT_LAYER = "defaultRenderLayer"
 MASTER_LAYER = "masterLayer"
 #: Maya's startup cameras (DL ``IsDefaultCamera``).
 DEFAULT_CAMERAS = ("persp", "top", "front", "side")
+#: From this Maya on, switching to a legacy layer in Render Setup mode is silently ignored (AWS Deadline Cloud PR #388).
+RENDER_SETUP_IGNORES_LEGACY = 2024
+#: ``vraySettings.animType`` for "Specific frames": V-Ray renders ``vraySettings.animFrames`` (notes, section 8).
+VRAY_SPECIFIC_FRAMES = 2
+#: Why a layer the artist switched off is left out (preflight does not report it: nothing to fix).
+NOT_RENDERABLE = "not renderable"
+#: A layer switch is tried this many times before reading gives up.
+SWITCH_ATTEMPTS = 2
 
 #: (call, the documented fact it relies on) for every maya.cmds / maya.mel call this module makes.
 MAYA_CALLS = (
@@ -43,6 +58,8 @@ MAYA_CALLS = (
     ("cmds.file(q=True, modified=True)", "unsaved changes (DL `file -q -modified`; DCM mf=True)"),
     ("cmds.about(version=True)", "Maya's version string, e.g. '2022' (int() of it picks the Qt binding: notes s.1)"),
     ("cmds.pluginInfo('Mayatomr', q=True, loaded=True)", "whether mental ray's plugin is loaded (mgear query)"),
+    ("cmds.mayaHasRenderSetup()",
+     "whether Maya runs in Render Setup mode; the command does not exist before 2016.5 (ayon-maya lib.py)"),
     ("cmds.workspace(q=True, rootDirectory=True)", "the project root (CGRU)"),
     ("mel.eval('workspace -q -fileRuleEntry \"images\"')",
      "the images folder, relative to the project root; the cmds form did not work for DCM (DCM scene.py; DL)"),
@@ -66,6 +83,11 @@ MAYA_CALLS = (
     ("cmds.listRelatives(shape, parent=True)", "the camera's transform, the name -cam takes (DCM; OC; DL -cam)"),
     ("cmds.getAttr(shape + '.renderable')",
      "renderable cameras; read on the shape and caught per camera, as DL does (DL deadlineGetRenderableCameras)"),
+    ("cmds.objExists('vraySettings')", "V-Ray's settings node exists only once V-Ray made it (DCM renderers.py)"),
+    ("cmds.getAttr('vraySettings.animType' / '.animFrames')",
+     "animType 2 is 'Specific frames': V-Ray renders the animFrames list (DL DeadlineGetFrameList; notes s.8)"),
+    ("cmds.getAttr('vraySettings.fileNamePrefix')",
+     "V-Ray's image prefix; it does not update defaultRenderGlobals.imageFilePrefix (DCM renderers.py)"),
 )
 
 
@@ -91,9 +113,15 @@ class LayerInfo(NamedTuple):
     end: float
     step: float
     animation: bool  # False: only the current frame renders
-    prefix: str  # defaultRenderGlobals.imageFilePrefix ('' means <Scene>)
+    prefix: str  # the image prefix ('' means <Scene>): imageFilePrefix, or vraySettings.fileNamePrefix for V-Ray
     cameras: Tuple[CameraInfo, ...]  # every camera, each with its renderable flag on this layer
     render_setup: bool = False  # a Render Setup layer (rs_ node linked to a renderSetupLayer)
+    frame_list: Optional[str] = None  # V-Ray "Specific frames" (vraySettings.animFrames, as written), else None
+
+    @property
+    def legacy(self) -> bool:
+        """A layer of the legacy render layer system (not the master layer, not a Render Setup layer)."""
+        return self.node != DEFAULT_LAYER and not self.render_setup
 
     @property
     def renderable_cameras(self) -> List[CameraInfo]:
@@ -122,6 +150,8 @@ class SceneInfo(NamedTuple):
     layers: Tuple[LayerInfo, ...]  # the layers that render, in ls order
     skipped: Tuple[SkippedLayer, ...] = ()  # the layers left out, and why
     mental_ray_loaded: bool = False
+    render_setup_mode: bool = False  # Maya runs in Render Setup mode (mayaHasRenderSetup)
+    ignored_legacy: Tuple[SkippedLayer, ...] = ()  # legacy layers Maya ignores in Render Setup mode (2024 and later)
 
     @property
     def untitled(self) -> bool:
@@ -140,7 +170,7 @@ class SceneInfo(NamedTuple):
 
     def skipped_layer(self, name: str) -> Optional[SkippedLayer]:
         """The left-out layer named ``name`` (its node or its display name), or None."""
-        for layer in self.skipped:
+        for layer in self.skipped + self.ignored_legacy:
             if name in (layer.node, layer.name):
                 return layer
         return None
@@ -188,6 +218,7 @@ def _read(cmds: Any, mel: Any) -> SceneInfo:
     modified = bool(cmds.file(q=True, modified=True))
     version = str(cmds.about(version=True) or "")
     mental_ray = bool(cmds.pluginInfo(MENTAL_RAY_PLUGIN, q=True, loaded=True))
+    setup_mode = _render_setup_mode(cmds)
     project = cmds.workspace(q=True, rootDirectory=True) or ""
     images = mel.eval('workspace -q -fileRuleEntry "images"') or ""
     current_frame = float(cmds.currentTime(q=True))
@@ -196,6 +227,15 @@ def _read(cmds: Any, mel: Any) -> SceneInfo:
 
     nodes, left_out = _layer_nodes(cmds)
     skipped = [SkippedLayer(node, _display_name(cmds, mel, node)[0], why) for node, why in left_out]
+    ignored = []  # type: List[SkippedLayer]
+    if setup_mode and (maya_year(version) or 0) >= RENDER_SETUP_IGNORES_LEGACY:
+        # Switching to these would be ignored without a word: every value read would be another layer's.
+        for node in list(nodes):
+            name, render_setup = _display_name(cmds, mel, node)
+            if node != DEFAULT_LAYER and not render_setup:
+                nodes.remove(node)
+                ignored.append(SkippedLayer(node, name, "a legacy render layer, which Maya %d and later ignore in "
+                                                        "Render Setup mode" % RENDER_SETUP_IGNORES_LEGACY))
     # The current layer is read first, without a switch (switching is slow in heavy scenes); the result keeps ls order.
     visit = sorted(nodes, key=lambda n: n != current_layer)
     read = {}  # type: dict
@@ -203,18 +243,44 @@ def _read(cmds: Any, mel: Any) -> SceneInfo:
     try:
         for node in visit:
             if node != active:
-                cmds.editRenderLayerGlobals(currentRenderLayer=node)
+                active = None  # until Maya confirms the switch, the current layer is not known
+                _switch(cmds, node)
                 active = node
             read[node] = _read_layer(cmds, mel, node)
     finally:
         if active != current_layer:
-            cmds.editRenderLayerGlobals(currentRenderLayer=current_layer)
+            _switch(cmds, current_layer)
     layers = [read[n] for n in nodes]  # type: List[LayerInfo]
 
     return SceneInfo(
         path=path, modified=modified, maya_version=version, project=project, output=join_rule(project, images),
         current_frame=current_frame, current_layer=current_layer, renderer=renderer, layers=tuple(layers),
-        skipped=tuple(skipped), mental_ray_loaded=mental_ray)
+        skipped=tuple(skipped), mental_ray_loaded=mental_ray, render_setup_mode=setup_mode,
+        ignored_legacy=tuple(ignored))
+
+
+def _render_setup_mode(cmds: Any) -> bool:
+    try:
+        query = cmds.mayaHasRenderSetup
+    except AttributeError:  # Maya before 2016.5: legacy render layers only
+        return False
+    return bool(query())
+
+
+def _switch(cmds: Any, node: str) -> None:
+    """Makes ``node`` the current layer, checked; one failed switch is tried again before giving up."""
+    problem = ""
+    for _attempt in range(SWITCH_ATTEMPTS):
+        try:
+            cmds.editRenderLayerGlobals(currentRenderLayer=node)
+        except RuntimeError as exc:
+            problem = str(exc).strip() or type(exc).__name__
+            continue
+        now = cmds.editRenderLayerGlobals(q=True, currentRenderLayer=True)
+        if now == node:
+            return
+        problem = "Maya stayed on render layer %s" % now
+    raise SceneError("Maya did not switch to render layer %s (tried %d times): %s" % (node, SWITCH_ATTEMPTS, problem))
 
 
 def _layer_nodes(cmds: Any) -> Tuple[List[str], List[Tuple[str, str]]]:
@@ -227,7 +293,7 @@ def _layer_nodes(cmds: Any) -> Tuple[List[str], List[Tuple[str, str]]]:
         elif node not in managed:
             skipped.append((node, "not connected to the scene's renderLayerManager"))
         elif not cmds.getAttr(node + ".renderable"):
-            skipped.append((node, "not renderable"))
+            skipped.append((node, NOT_RENDERABLE))
         else:
             keep.append(node)
     return keep, skipped
@@ -245,17 +311,25 @@ def _display_name(cmds: Any, mel: Any, node: str) -> Tuple[str, bool]:
 
 def _read_layer(cmds: Any, mel: Any, node: str) -> LayerInfo:
     name, render_setup = _display_name(cmds, mel, node)
+    renderer = cmds.getAttr("defaultRenderGlobals.currentRenderer") or ""
+    prefix = cmds.getAttr("defaultRenderGlobals.imageFilePrefix") or ""
+    frame_list = None  # type: Optional[str]
+    if renderer == "vray" and cmds.objExists("vraySettings"):
+        prefix = cmds.getAttr("vraySettings.fileNamePrefix") or ""
+        if cmds.getAttr("vraySettings.animType") == VRAY_SPECIFIC_FRAMES:
+            frame_list = cmds.getAttr("vraySettings.animFrames") or ""
     return LayerInfo(
         node=node,
         name=name,
-        renderer=cmds.getAttr("defaultRenderGlobals.currentRenderer") or "",
+        renderer=renderer,
         start=float(cmds.getAttr("defaultRenderGlobals.startFrame")),
         end=float(cmds.getAttr("defaultRenderGlobals.endFrame")),
         step=float(cmds.getAttr("defaultRenderGlobals.byFrameStep")),
         animation=bool(cmds.getAttr("defaultRenderGlobals.animation")),
-        prefix=cmds.getAttr("defaultRenderGlobals.imageFilePrefix") or "",
+        prefix=prefix,
         cameras=tuple(_read_cameras(cmds)),
         render_setup=render_setup,
+        frame_list=frame_list,
     )
 
 

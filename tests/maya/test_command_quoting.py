@@ -31,7 +31,7 @@ NASTY = [
 @pytest.mark.parametrize("path", NASTY)
 def test_nasty_scene_paths_round_trip(maya_scene, path):
     maya_scene(_scenes.variant(_scenes.TWO_CAMERAS, file=path))
-    jobs = build_job(read_scene(), name="quoting", frames="1-2")
+    jobs = build_job(read_scene(), name="quoting", frames="1-2", frames_per_task=2)
     for subjob in jobs["quoting"]["subjobs"].values():
         for entry in subjob["frames"].values():
             assert entry["argv"][-1] == path
@@ -45,7 +45,8 @@ def test_layer_and_camera_names_round_trip(maya_scene):
                 "layers": [{"name": "defaultRenderLayer"}, {"name": "beauty", "setup": True}]})
     jobs = build_job(read_scene(), name="j", frames="1")
     argvs = [e["argv"] for s in jobs["j"]["subjobs"].values() for e in s["frames"].values()]
-    assert ["render", "-r", "sw", "-rl", "rs_beauty", "-cam", "grp|ns:cam", "-s", "1", "-e", "1", "/p/a b.ma"] in argvs
+    assert ["render", "-r", "sw", "-rl", "rs_beauty", "-cam", "grp|ns:cam", "-im", "<Layer>/<Camera>/<Scene>",
+            "-s", "1", "-e", "1", "/p/a b.ma"] in argvs
     for s in jobs["j"]["subjobs"].values():
         for e in s["frames"].values():
             assert shlex.split(e["command"]) == e["argv"]

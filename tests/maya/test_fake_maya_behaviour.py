@@ -111,3 +111,49 @@ def test_catalogue_scenes_load():
     for spec in _scenes.CATALOGUE.values():
         assert _scene.load(spec).nodes["defaultRenderLayer"].type == "renderLayer"
     _scene.reset()
+
+
+def test_render_setup_mode_as_maya_versions_have_it(maya_scene):
+    for version, has in (("2016", False), ("2016 Extension 2", True), ("2017", True), ("2027", True)):
+        maya_scene({"version": version})
+        assert hasattr(cmds, "mayaHasRenderSetup") is has, version
+    maya_scene({"version": "2016 Extension 2"})
+    assert cmds.mayaHasRenderSetup() is False  # 2016.5 started in legacy mode
+    maya_scene({"version": "2024"})
+    assert cmds.mayaHasRenderSetup() is True  # Maya's default preference from 2017
+    maya_scene({"version": "2024", "render_setup_mode": False})
+    assert cmds.mayaHasRenderSetup() is False
+
+
+def test_switching_to_a_legacy_layer_in_render_setup_mode(maya_scene):
+    scene = maya_scene("legacy_in_render_setup")
+    cmds.editRenderLayerGlobals(currentRenderLayer="beauty")  # Maya 2024: ignored, no error
+    assert cmds.editRenderLayerGlobals(q=True, currentRenderLayer=True) == "defaultRenderLayer"
+    cmds.editRenderLayerGlobals(currentRenderLayer="rs_fx")
+    assert cmds.editRenderLayerGlobals(q=True, currentRenderLayer=True) == "rs_fx"
+    assert scene.switches == ["rs_fx"]
+    maya_scene(_scenes.variant(_scenes.LEGACY_IN_RENDER_SETUP, version="2023"))
+    cmds.editRenderLayerGlobals(currentRenderLayer="beauty")
+    assert cmds.editRenderLayerGlobals(q=True, currentRenderLayer=True) == "beauty"
+
+
+def test_a_layer_whose_switch_fails(maya_scene):
+    maya_scene("flaky_switch")
+    with pytest.raises(RuntimeError, match="because of an override to a missing node within a referenced scene"):
+        cmds.editRenderLayerGlobals(currentRenderLayer="rs_key")
+    assert cmds.editRenderLayerGlobals(q=True, currentRenderLayer=True) == "defaultRenderLayer"
+    cmds.editRenderLayerGlobals(currentRenderLayer="rs_key")
+    assert cmds.editRenderLayerGlobals(q=True, currentRenderLayer=True) == "rs_key"
+
+
+def test_v_ray_settings_node(maya_scene):
+    maya_scene("vray_specific_frames")
+    assert cmds.objExists("vraySettings") is True
+    assert cmds.ls(type="VRaySettingsNode") == ["vraySettings"]
+    assert cmds.getAttr("vraySettings.animType") == 2
+    assert cmds.getAttr("vraySettings.animFrames") == "1-3;10"
+    maya_scene("two_cameras")
+    assert cmds.objExists("vraySettings") is False
+    assert cmds.objExists("witness") is True and cmds.objExists("witnessShape.renderable") is True
+    with pytest.raises(ValueError):
+        cmds.getAttr("vraySettings.animType")

@@ -78,11 +78,11 @@ def test_layers_cameras_and_chunks_render_on_a_real_node(maya_scene, farm_node_s
     assert sorted(cam2["frames"]) == [1, 3]
     assert cam2["frames"][1]["last_frame"] == 2
     assert cam2["frames"][1]["argv"] == ["render", "-r", "hw2", "-rl", "rs_renderSetupLayer2", "-cam", "camera2",
-                                         "-s", "1", "-e", "2", path]
+                                         "-s", "1", "-e", "2", "-b", "1", path]
     assert cam2["layer_node"] == "rs_renderSetupLayer2"
-    # 6 subjobs x 3 frames, each a real image.
+    # 6 subjobs x 3 frames, each a real image of its own (the -im prefixes name layer and camera).
     assert job["frames"]["complete"] == 12  # frame entries: chunks 1-2 and 3 per subjob
-    assert len(pngs(os.path.join(os.path.dirname(path), "images"))) == 18
+    assert len(set(pngs(os.path.join(os.path.dirname(path), "images")))) == 18
 
 
 @pytest.mark.parametrize("spec,renderer", [(_scenes.TWO_CAMERAS, "arnold"), (_scenes.ANIMATION_OFF, "redshift"),
@@ -95,3 +95,47 @@ def test_other_renderers_render_on_a_real_node(maya_scene, farm_node_server, tmp
     job = wait_complete(FarmClient(farm_node_server.url, farm_node_server.token), name)
     assert job["status"] == "Complete", job
     assert job["renderer"] == renderer
+
+
+def project_scene(tmp_path, base):
+    """A scene inside its own Maya project (``<project>/scenes/<base>``): its tasks get -proj."""
+    project = tmp_path / "project"
+    path = project / "scenes" / base
+    path.parent.mkdir(parents=True)
+    path.write_text("//Maya ASCII 2023 scene\n")
+    return str(project).replace("\\", "/") + "/", str(path)
+
+
+def test_steps_projects_and_stills_render_on_a_real_node(maya_scene, farm_node_server, tmp_path):
+    """Every task says its step and its project; a still renders one image into the project's images folder."""
+    project, path = project_scene(tmp_path, "steps.mb")
+    client = FarmClient(farm_node_server.url, farm_node_server.token)
+    maya_scene(_scenes.variant(_scenes.STEP_TWO, file=path, project=project))
+    name = submit.submit_scene(farm_node_server.url, farm_node_server.token, frames="1-6", frames_per_task=3,
+                               name="steps-%s" % uuid.uuid4().hex[:8], comment="two chunks", user="artist")
+    job = wait_complete(client, name)
+    assert job["status"] == "Complete", job
+    assert job["user"] == "artist" and job["comment"] == "two chunks"
+    frames = job["subjobs"]["masterLayer"]["frames"]
+    assert frames[1]["argv"] == ["render", "-r", "sw", "-proj", project, "-s", "1", "-e", "3", "-b", "1", path]
+    assert frames[4]["argv"] == ["render", "-r", "sw", "-proj", project, "-s", "4", "-e", "6", "-b", "1", path]
+    # -proj puts the images in the project's images folder, all six frames (none skipped by the scene's step 2).
+    assert len(pngs(os.path.join(project, "images"))) == 6
+
+    maya_scene(_scenes.variant(_scenes.ANIMATION_OFF, file=path, project=project))
+    name = submit.submit_scene(farm_node_server.url, farm_node_server.token, name="still-%s" % uuid.uuid4().hex[:8])
+    job = wait_complete(client, name)
+    assert job["status"] == "Complete", job
+    assert job["subjobs"]["masterLayer"]["frames"][42]["argv"] == ["render", "-r", "redshift", "-proj", project, path]
+
+
+def test_two_cameras_write_images_of_their_own_on_a_real_node(maya_scene, farm_node_server, tmp_path):
+    project, path = project_scene(tmp_path, "stereo.ma")
+    maya_scene(_scenes.variant(_scenes.TWO_CAMERAS, file=path, project=project))
+    name = submit.submit_scene(farm_node_server.url, farm_node_server.token, frames="1-2",
+                               name="cams-%s" % uuid.uuid4().hex[:8])
+    job = wait_complete(FarmClient(farm_node_server.url, farm_node_server.token), name)
+    assert job["status"] == "Complete", job
+    images = pngs(os.path.join(project, "images"))
+    assert len(set(images)) == 4  # 2 cameras x 2 frames, none written over another
+    assert sorted(set(os.path.basename(os.path.dirname(p)) for p in images)) == ["cam_main", "witness"]

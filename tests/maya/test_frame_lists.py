@@ -6,7 +6,8 @@ import random
 import pytest
 
 from maya_plugin.errors import FrameListError, SubmitError
-from maya_plugin.frames import MAX_FRAMES, chunk, format_frames, frame_range, frame_runs, parse_frames
+from maya_plugin.frames import (MAX_FRAMES, chunk, format_frames, frame_range, frame_runs, parse_frames,
+                                parse_vray_frames)
 
 GOOD = [
     ("1", [1]),
@@ -61,6 +62,39 @@ BAD = [
 def test_bad_frame_lists_name_the_bad_part(text, named):
     with pytest.raises(FrameListError) as info:
         parse_frames(text)
+    assert named in str(info.value)
+
+
+def test_every_bad_part_is_named():
+    with pytest.raises(FrameListError) as info:
+        parse_frames("1-3, abc, 10-1 7 1-10x0,5")
+    assert info.value.problems == [
+        "'abc' is not a frame (12), a range (1-100) or a stepped range (1-100x5)",
+        "'10-1': the range ends before it starts (write 1-10)",
+        "'1-10x0': the step must be 1 or more",
+    ]
+    assert str(info.value) == "; ".join(info.value.problems)
+    with pytest.raises(FrameListError) as info:
+        parse_frames("x0")
+    assert info.value.problems == [str(info.value)]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1-3;10", [1, 2, 3, 10]),
+    ("1-3,10", [1, 2, 3, 10]),
+    ("5", [5]),
+    (" 1 ; 4-5 ; 9 ", [1, 4, 5, 9]),
+    ("1-10x5;20", [1, 6, 20]),
+])
+def test_v_ray_specific_frames(text, expected):
+    assert parse_vray_frames(text) == expected
+
+
+@pytest.mark.parametrize("text,named", [("", "frame list is empty"), (None, "frame list is empty"),
+                                        ("1-3;;4", "empty item"), ("1-3;a", "'a'")])
+def test_bad_v_ray_frame_lists(text, named):
+    with pytest.raises(FrameListError) as info:
+        parse_vray_frames(text)
     assert named in str(info.value)
 
 

@@ -20,7 +20,8 @@ def checks_for(maya_scene, spec, **options):
 
 def test_clean_scenes_have_no_blocking_check(maya_scene):
     for name in ("mental_ray_2016", "legacy_layers", "render_setup_layers", "two_cameras", "referenced_layer",
-                 "animation_off"):
+                 "animation_off", "step_two", "vray_specific_frames", "two_cameras_named", "legacy_layers_2024",
+                 "flaky_switch"):
         assert errors(checks_for(maya_scene, name)) == [], name
 
 
@@ -30,7 +31,8 @@ def test_the_original_scene_is_clean(maya_scene):
 
 def test_untitled_scene(maya_scene):
     checks = checks_for(maya_scene, "untitled")
-    assert found(checks) == [(ERROR, "untitled"), (WARNING, "default_cameras_only"), (WARNING, "local_output")]
+    assert found(checks) == [(ERROR, "untitled"), (INFO, "still"), (WARNING, "default_cameras_only"),
+                             (WARNING, "local_output")]
     # A never-saved scene is not also reported as unsaved.
     assert "unsaved" not in [c.code for c in checks]
 
@@ -50,10 +52,15 @@ def test_layers_left_out_are_told(maya_scene):
     ]
 
 
+def test_layers_switched_off_are_not_noise(maya_scene):
+    """A legacy scene with its master layer (and a work-in-progress layer) switched off has nothing to report."""
+    assert checks_for(maya_scene, "legacy_layers") == []
+
+
 def test_no_renderable_layer(maya_scene):
     checks = checks_for(maya_scene, {"file": "/p/s.ma", "layers": [{"name": "defaultRenderLayer",
                                                                      "renderable": False}]})
-    assert found(checks) == [(ERROR, "no_layer"), (INFO, "layer_left_out")]
+    assert found(checks) == [(ERROR, "no_layer")]
 
 
 def test_no_renderable_camera(maya_scene):
@@ -66,8 +73,7 @@ def test_no_renderable_camera(maya_scene):
 def test_a_layer_override_can_leave_a_layer_without_camera(maya_scene):
     spec = _scenes.variant(_scenes.LEGACY_LAYERS)
     spec["layers"][2]["overrides"]["shotCamShape.renderable"] = False
-    assert found(checks_for(maya_scene, spec)) == [(ERROR, "no_camera"), (INFO, "layer_left_out"),
-                                                   (INFO, "layer_left_out")]
+    assert found(checks_for(maya_scene, spec)) == [(ERROR, "no_camera")]
 
 
 def test_only_default_cameras(maya_scene):
@@ -107,7 +113,7 @@ def test_mental_ray_by_maya_version(maya_scene, version, plugins, code):
 
 
 def test_mental_ray_chosen_as_an_option_is_checked_too(maya_scene):
-    checks = checks_for(maya_scene, "two_cameras", renderer="mr")
+    checks = errors(checks_for(maya_scene, "two_cameras", renderer="mr"))
     assert [c.code for c in checks] == ["mental_ray_unsupported"]
     assert "Maya 2022 does not have" in checks[0].message
 
@@ -133,6 +139,13 @@ def test_bad_frame_option(maya_scene):
                             "Frame list: '10-1': the range ends before it starts (write 1-10).")]
 
 
+def test_every_bad_part_of_a_frame_list_is_named(maya_scene):
+    checks = checks_for(maya_scene, "mental_ray_2016", frames="1-5, abc, 10-1 20 x0")
+    assert checks == [Check(ERROR, "bad_frames", "Frame list: 'abc' is not a frame (12), a range (1-100) or a "
+                            "stepped range (1-100x5); '10-1': the range ends before it starts (write 1-10); 'x0' is "
+                            "not a frame (12), a range (1-100) or a stepped range (1-100x5).")]
+
+
 def test_fractional_frames_warn(maya_scene):
     spec = _scenes.variant(_scenes.MENTAL_RAY_2016, render_globals={"startFrame": 1.5, "endFrame": 3})
     assert found(checks_for(maya_scene, spec)) == [(WARNING, "fractional_frames")]
@@ -140,7 +153,7 @@ def test_fractional_frames_warn(maya_scene):
 
 def test_unknown_layer_and_camera_options(maya_scene):
     checks = checks_for(maya_scene, "render_setup_layers", layers=["nope"])
-    assert found(checks) == [(ERROR, "unknown_layer"), (INFO, "layer_left_out")]
+    assert found(checks) == [(ERROR, "unknown_layer")]
     assert checks[-1].message.startswith("The scene has no render layer 'nope'")
     checks = checks_for(maya_scene, "render_setup_layers", cameras=["nope"])
     assert [c.code for c in errors(checks)] == ["unknown_camera"]  # once, not once per layer
@@ -172,7 +185,8 @@ def test_local_output_heuristic(output, local):
 
 
 def test_local_output_check(maya_scene, monkeypatch):
-    spec = _scenes.variant(_scenes.MENTAL_RAY_2016, project="C:/Users/artist/Documents/maya/projects/demo/")
+    spec = _scenes.variant(_scenes.MENTAL_RAY_2016, project="C:/Users/artist/Documents/maya/projects/demo/",
+                           file="C:/Users/artist/Documents/maya/projects/demo/scenes/scene.mb")
     checks = checks_for(maya_scene, spec)
     assert found(checks) == [(WARNING, "local_output")]
     assert "C:/Users/artist/Documents/maya/projects/demo/images" in checks[0].message
@@ -184,3 +198,76 @@ def test_local_output_check(maya_scene, monkeypatch):
     assert checks_for(maya_scene, spec) == []
     monkeypatch.setenv("FARM_LOCAL_PREFIXES", "")
     assert resolve_local_prefixes() == list(DEFAULT_LOCAL_PREFIXES)
+
+
+def test_a_still_says_which_frame_and_name_render(maya_scene):
+    checks = checks_for(maya_scene, "animation_off")
+    assert checks == [Check(INFO, "still", "Animation is off in the render settings of render layer masterLayer: one "
+                            "image of frame 42 (the scene's current frame as saved) renders, named without a frame "
+                            "number. Type frames to render a numbered sequence instead.")]
+    assert checks_for(maya_scene, "animation_off", frames="1-3") == []
+
+
+def test_v_ray_specific_frames_are_shown_as_read(maya_scene):
+    assert checks_for(maya_scene, "vray_specific_frames") == [Check(
+        INFO, "vray_frames", "Render layer masterLayer renders V-Ray's specific frames 1-3,10 (set as '1-3;10' in the "
+                             "Render Settings).")]
+    spec = _scenes.variant(_scenes.VRAY_SPECIFIC_FRAMES, vray_settings={"animType": 2, "animFrames": ""})
+    checks = checks_for(maya_scene, spec)
+    assert found(checks) == [(ERROR, "no_frames")]
+    assert "V-Ray is set to render specific frames, but its frame list is empty" in checks[0].message
+
+
+def test_images_named_per_camera_and_layer(maya_scene):
+    assert checks_for(maya_scene, "two_cameras") == [Check(
+        INFO, "image_names", "Render layer masterLayer: the farm names its images <Camera>/<Scene> (-im), so that no "
+                             "two tasks write the same file: the image prefix <Scene> has no <Camera>.")]
+    assert checks_for(maya_scene, "two_cameras_named") == []
+    messages = [c.message for c in checks_for(maya_scene, "render_setup_layers")]
+    assert ("Render layer masterLayer: the farm names its images <Layer>/<Camera>/<Scene> (-im), so that no two "
+            "tasks write the same file: the image prefix <Scene> has no <Layer> or <Camera>.") in messages
+    assert not any("renderSetupLayer2" in m for m in messages)  # its prefix names layer and camera
+
+
+def test_images_that_the_farm_cannot_rename_are_refused(maya_scene):
+    checks = checks_for(maya_scene, "vray_two_cameras")
+    assert checks == [Check(ERROR, "image_names_collide", "Render layer masterLayer renders several cameras, but the "
+                            "image prefix '<Scene>' has no <Camera>, so their images would overwrite each other; the "
+                            "farm cannot change V-Ray's image names on the command line. Add <Camera> to its File "
+                            "Name Prefix in the Render Settings (for example <Camera>/<Scene>).")]
+    # RenderMan chosen for a scene with several layers whose prefix lacks <Layer>
+    checks = checks_for(maya_scene, "render_setup_layers", renderer="renderman")
+    assert "image_names_collide" in [c.code for c in errors(checks)]
+
+
+def test_legacy_layers_in_a_render_setup_scene(maya_scene):
+    checks = checks_for(maya_scene, "legacy_in_render_setup")
+    assert checks == [Check(ERROR, "legacy_in_render_setup", "Render layers beauty, shadow are legacy render layers, "
+                            "but Maya runs in Render Setup mode, and Maya 2024 and later ignore legacy layers there: "
+                            "every layer would render as masterLayer, one over the other. Convert the scene to Render "
+                            "Setup layers, or switch Maya to legacy render layers (Preferences > Rendering > Preferred "
+                            "Render Setup system), restart Maya and submit again.")]
+    # Choosing the Render Setup layer alone does not help: Maya renders the scene as a whole.
+    assert [c.code for c in errors(checks_for(maya_scene, "legacy_in_render_setup", layers=["fx"]))] == [
+        "legacy_in_render_setup"]
+    checks = checks_for(maya_scene, "legacy_in_render_setup", layers=["beauty"])
+    assert "The render layer 'beauty' does not render: a legacy render layer" in " ".join(c.message for c in checks)
+
+
+def test_legacy_layers_on_maya_2024_warn_about_the_render_hosts(maya_scene):
+    checks = checks_for(maya_scene, "legacy_layers_2024")
+    assert checks == [Check(WARNING, "legacy_layers", "Render layers beauty, shadow use the legacy render layer "
+                            "system. Maya 2024 and later render legacy layers only in legacy mode: the render hosts' "
+                            "Maya must run with MAYA_ENABLE_LEGACY_RENDER_LAYERS=1 (as Deadline sets it), or every "
+                            "layer renders as masterLayer.")]
+    # Before 2024 Maya switched legacy layers in either mode.
+    assert checks_for(maya_scene, _scenes.variant(_scenes.LEGACY_LAYERS_2024, version="2023")) == []
+
+
+def test_a_scene_outside_its_project(maya_scene):
+    spec = _scenes.variant(_scenes.MENTAL_RAY_2016, file="/mnt/incoming/scene.mb")
+    checks = checks_for(maya_scene, spec)
+    assert found(checks) == [(WARNING, "outside_project")]
+    assert "not inside the Maya project that is set (/projects/demo/)" in checks[0].message
+    assert checks_for(maya_scene, spec, project_flag=True) == []
+    assert checks_for(maya_scene, spec, project_flag=False) == []

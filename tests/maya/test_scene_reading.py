@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from maya import _scenes
 from maya_plugin import scene as scene_mod
 from maya_plugin.errors import SceneError
 from maya_plugin.scene import CameraInfo, LayerInfo, read_scene
@@ -181,8 +182,8 @@ def test_without_maya_reading_says_so(monkeypatch):
 
 def test_every_call_made_is_documented(maya_scene):
     """Each maya.cmds / maya.mel command the reading calls is listed in scene.MAYA_CALLS with its source."""
-    for name in ("mental_ray_2016", "legacy_layers", "render_setup_layers", "two_cameras", "referenced_layer",
-                 "animation_off", "untitled"):
+    from maya import _scenes
+    for name in sorted(set(_scenes.CATALOGUE) - {"broken_switch"}):
         scene = maya_scene(name)
         read_scene()
         documented = " ".join(call for call, _fact in scene_mod.MAYA_CALLS)
@@ -193,6 +194,80 @@ def test_every_call_made_is_documented(maya_scene):
                 assert "cmds.%s(" % command in documented, command
                 for flag in kwargs:
                     assert flag in documented, (command, flag)
+
+
+def test_render_setup_mode_is_read_where_maya_has_it(maya_scene):
+    maya_scene("render_setup_layers")
+    assert read_scene().render_setup_mode is True
+    maya_scene("legacy_layers")  # Maya 2016: no mayaHasRenderSetup command at all
+    assert read_scene().render_setup_mode is False
+    maya_scene("legacy_layers_2024")
+    assert read_scene().render_setup_mode is False
+
+
+def test_legacy_layers_of_a_render_setup_scene_are_not_read(maya_scene):
+    """Maya 2024+ ignores switches to them in Render Setup mode: reading them would give another layer's values."""
+    scene = maya_scene("legacy_in_render_setup")
+    info = read_scene()
+    assert [l.node for l in info.layers] == ["rs_fx"]
+    reason = "a legacy render layer, which Maya 2024 and later ignore in Render Setup mode"
+    assert info.ignored_legacy == (("beauty", "beauty", reason), ("shadow", "shadow", reason))
+    assert info.skipped == (("defaultRenderLayer", "masterLayer", "not renderable"),)
+    assert scene.switches == ["rs_fx", "defaultRenderLayer"]  # never asked to switch to a legacy layer
+    assert info.skipped_layer("beauty").reason == reason
+    # The same scene in an older Maya: its legacy layers switch and read.
+    maya_scene(_scenes.variant(_scenes.LEGACY_IN_RENDER_SETUP, version="2023"))
+    info = read_scene()
+    assert [(l.node, l.end, l.legacy) for l in info.layers] == [
+        ("beauty", 4.0, True), ("shadow", 2.0, True), ("rs_fx", 4.0, False)]
+    assert info.ignored_legacy == ()
+
+
+def test_a_failed_switch_is_tried_once_more(maya_scene):
+    scene = maya_scene("flaky_switch")
+    info = read_scene()
+    assert [(l.node, l.end) for l in info.layers] == [("defaultRenderLayer", 2.0), ("rs_key", 3.0)]
+    switches = [c for c in scene.calls if c[0] == "editRenderLayerGlobals" and "currentRenderLayer" in c[2]
+                and not c[2].get("q")]
+    assert [c[2]["currentRenderLayer"] for c in switches] == ["rs_key", "rs_key", "defaultRenderLayer"]
+    assert scene.current_layer == "defaultRenderLayer"
+
+
+def test_a_switch_that_fails_twice_gives_up_and_names_the_layer(maya_scene):
+    scene = maya_scene("broken_switch")
+    with pytest.raises(SceneError) as info:
+        read_scene()
+    assert str(info.value) == ("Maya did not switch to render layer rs_key (tried 2 times): Cannot switch from "
+                               "'defaultRenderLayer' to 'rs_key' because of an override to a missing node within a "
+                               "referenced scene.")
+    assert scene.current_layer == "defaultRenderLayer"
+
+
+def test_an_ignored_switch_is_caught(maya_scene, monkeypatch):
+    """Were a switch silently ignored, the values read would be the wrong layer's: the check after it catches it."""
+    scene = maya_scene("legacy_layers_2024")
+    scene.render_setup_mode = True  # the mode changed after reading it (a stale preference, a script)
+    from maya_plugin import scene as reading
+    monkeypatch.setattr(reading, "_render_setup_mode", lambda cmds: False)
+    with pytest.raises(SceneError) as info:
+        read_scene()
+    assert "Maya stayed on render layer" in str(info.value)
+
+
+def test_v_ray_settings_are_read_for_v_ray_layers(maya_scene):
+    maya_scene("vray_specific_frames")
+    (layer,) = read_scene().layers
+    assert (layer.renderer, layer.frame_list, layer.prefix) == ("vray", "1-3;10", "<Scene>/<Camera>")
+    maya_scene(_scenes.variant(_scenes.VRAY_SPECIFIC_FRAMES, vray_settings={"animType": 1}))
+    assert read_scene().layers[0].frame_list is None
+    # Without V-Ray's node (V-Ray never loaded in the scene), the render globals' prefix.
+    maya_scene(_scenes.variant(_scenes.TWO_CAMERAS, render_globals={"currentRenderer": "vray",
+                                                                    "imageFilePrefix": "<Camera>/x"}))
+    assert read_scene().layers[0].prefix == "<Camera>/x"
+    # Another renderer never reads vraySettings, even when the node is there.
+    scene = maya_scene(_scenes.variant(_scenes.VRAY_SPECIFIC_FRAMES, render_globals={"currentRenderer": "arnold"}))
+    assert read_scene().layers[0].frame_list is None
+    assert not [c for c in scene.calls if "vraySettings" in str(c[1])]
 
 
 @pytest.mark.parametrize("version,year", [("2022", 2022), ("2016 Extension 2", 2016), ("2017ff05", 2017),

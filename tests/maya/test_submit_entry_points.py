@@ -1,6 +1,7 @@
 """maya_plugin.submit: preflight, job_from_scene and submit_scene (CONTRACT section 5) on the fake Maya."""
 from __future__ import annotations
 
+import getpass
 import time
 
 import pytest
@@ -33,14 +34,16 @@ def test_job_from_scene_reads_the_open_scene(maya_scene):
     jobs = submit.job_from_scene(frames="1-3", name="Job1", priority=60)
     frames = jobs["Job1"]["subjobs"]["masterLayer"]["frames"]
     assert [frames[f]["command"] for f in sorted(frames)] == [
-        "render -r mr -v 5 -s %d -e %d /projects/demo/scenes/scene.mb" % (f, f) for f in (1, 2, 3)]
+        "render -r mr -v 5 -proj /projects/demo/ -s %d -e %d /projects/demo/scenes/scene.mb" % (f, f)
+        for f in (1, 2, 3)]
     assert jobs["Job1"]["priority"] == 60
+    assert jobs["Job1"]["user"] == getpass.getuser()
 
 
 def test_default_options_use_the_render_globals(maya_scene):
     maya_scene("legacy_layers")
     (name, job), = submit.job_from_scene(now=NOW).items()
-    assert name == "shot010_lighting_v003 2026-11-25 14:03"
+    assert name == "shot010_lighting_v003_2026-11-25_14-03"
     assert sorted(job["subjobs"]["beauty"]["frames"]) == list(range(1, 11))
     assert sorted(job["subjobs"]["shadow"]["frames"]) == [5, 6, 7, 8]
 
@@ -53,7 +56,7 @@ def test_blocking_checks_raise_with_every_finding(maya_scene):
     assert isinstance(error, SubmitError)
     assert str(error) == ("The job cannot be submitted:\n"
                           "- The scene has never been saved. Save it where the render nodes can read it.")
-    assert [c.code for c in error.checks] == ["untitled", "default_cameras_only", "local_output"]
+    assert [c.code for c in error.checks] == ["untitled", "default_cameras_only", "local_output", "still"]
 
 
 def test_mental_ray_on_a_new_maya_is_refused_before_sending(maya_scene):
@@ -74,6 +77,27 @@ def test_preflight_lists_errors_first_and_checks_options(maya_scene):
     assert submit.preflight(name="ok", priority=50, frames="1-2") == [checks[-1]]
 
 
+def test_the_farm_options_are_checked_and_carried(maya_scene):
+    maya_scene("mental_ray_2016")
+    checks = submit.preflight(name="lit", requires=["gpu,cpu"], limits={"arnold": 0}, depends_on=["lit"],
+                              paused="no", comment=3, frame_timeout=-5, max_attempts=5000)
+    assert [(c.severity, c.code) for c in checks] == [
+        ("error", "bad_max_attempts"), ("error", "bad_requires"), ("error", "bad_limits"), ("error", "bad_depends_on"),
+        ("error", "bad_paused"), ("error", "bad_comment"), ("error", "bad_frame_timeout")]
+    assert "cannot depend on itself" in checks[3].message
+    with pytest.raises(PreflightFailed):
+        submit.job_from_scene(name="lit", frame_timeout=0)
+    client = RecordingClient()
+    name = submit.submit_scene("http://farm", client=client, name="lit", requires=["gpu"], limits={"arnold": 1},
+                               depends_on=["sim"], paused=True, comment="v2", max_attempts=4, frame_timeout=600.5,
+                               user="artist", frames="1")
+    job = client.sent[0][name]
+    assert dict((k, job[k]) for k in ("requires", "limits", "depends_on", "paused", "comment", "max_attempts",
+                                      "frame_timeout", "user")) == {
+        "requires": ["gpu"], "limits": {"arnold": 1}, "depends_on": ["sim"], "paused": True, "comment": "v2",
+        "max_attempts": 4, "frame_timeout": 600.5, "user": "artist"}
+
+
 def test_a_scene_already_read_can_be_passed(maya_scene):
     maya_scene("two_cameras")
     from maya_plugin.scene import read_scene
@@ -92,10 +116,10 @@ def test_submit_scene_returns_the_name(maya_scene):
 
 def test_a_taken_default_name_is_numbered(maya_scene):
     maya_scene("mental_ray_2016")
-    client = RecordingClient(taken=["scene 2026-11-25 14:03", "scene 2026-11-25 14:03 #2"])
-    assert submit.submit_scene("http://farm", client=client, now=NOW) == "scene 2026-11-25 14:03 #3"
-    assert [list(j)[0] for j in client.sent] == ["scene 2026-11-25 14:03", "scene 2026-11-25 14:03 #2",
-                                                 "scene 2026-11-25 14:03 #3"]
+    client = RecordingClient(taken=["scene_2026-11-25_14-03", "scene_2026-11-25_14-03_2"])
+    assert submit.submit_scene("http://farm", client=client, now=NOW) == "scene_2026-11-25_14-03_3"
+    assert [list(j)[0] for j in client.sent] == ["scene_2026-11-25_14-03", "scene_2026-11-25_14-03_2",
+                                                 "scene_2026-11-25_14-03_3"]
 
 
 def test_a_taken_chosen_name_is_an_error(maya_scene):

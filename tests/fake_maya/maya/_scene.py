@@ -8,6 +8,8 @@ A scene is described by a dict (every key optional)::
       "version": "2022",                          # about -version
       "batch": False,                             # about -batch
       "plugins": ["Mayatomr"],                    # loaded plugins (pluginInfo -q -loaded)
+      "render_setup_mode": True,                  # mayaHasRenderSetup (default: on from Maya 2017, Maya's default
+                                                  # preference; the command does not exist before 2016 Extension 2)
       "project": "/projects/demo/",               # workspace -q -rootDirectory
       "file_rules": {"images": "images"},         # workspace -q -fileRuleEntry
       "current_time": 1.0,                        # currentTime -q
@@ -20,9 +22,16 @@ A scene is described by a dict (every key optional)::
                  {"name": "ref:beauty", "referenced": True, "manager": "ref:renderLayerManager"},
                  {"name": "x", "manager": None},                      # connected to no manager
                  {"name": "shadow", "overrides": {"defaultRenderGlobals.startFrame": 5.0,
-                                                  "camera1Shape.renderable": False}}],
+                                                  "camera1Shape.renderable": False}},
+                 {"name": "flaky", "setup": True, "switch_failures": 1}],   # the first switch to it fails
       "current_layer": "defaultRenderLayer",      # the layer node that is current
+      "vray_settings": {"animType": 2, "animFrames": "1-3;10", "fileNamePrefix": ""},  # V-Ray's node, when made
     }
+
+Switching layers plays Maya's documented behaviour: a referenced layer cannot be made current (RuntimeError); in
+Render Setup mode, Maya 2024 and later silently ignore a switch to a legacy layer (AWS Deadline Cloud PR #388: the
+current layer stays what it was); a layer with ``switch_failures`` raises the error Maya gives for an override of a
+missing referenced node (Colorbleed PR #248) that many times before its switch works.
 
 Maya's startup cameras persp (renderable), top, front and side (not renderable) are always there; list one in
 ``cameras`` to change it. ``defaultRenderLayer`` is always there, connected to ``renderLayerManager``. Render globals
@@ -44,6 +53,7 @@ ALIASES = {
     "renderLayerManager": {"renderLayerId": "rlmi", "currentRenderLayer": "crl"},
     "renderSetupLayer": {"legacyRenderLayer": "lrl"},
     "camera": {"renderable": "rnd"},
+    "VRaySettingsNode": {},
     "transform": {},
     "renderSetup": {},
 }
@@ -92,6 +102,10 @@ class Scene(object):
         self.project = spec.get("project", "")
         self.file_rules = dict(spec.get("file_rules", {"images": "images"}))
         self.current_time = float(spec.get("current_time", 1.0))
+        self.has_render_setup = _has_render_setup(self.version)
+        self.render_setup_mode = bool(spec.get("render_setup_mode", self.has_render_setup and
+                                               (_year(self.version) or 0) >= 2017))
+        self.switch_failures = {}  # type: Dict[str, int]
         self.nodes = {}  # type: Dict[str, Node]
         self.order = []  # type: List[str]
         self.connections = []  # type: List[Tuple[str, str]]
@@ -103,6 +117,10 @@ class Scene(object):
         globals_.update(spec.get("render_globals", {}))
         self.add(Node("defaultRenderGlobals", "renderGlobals", globals_))
         self.add(Node("renderLayerManager", "renderLayerManager", {"renderLayerId": None}))
+        if spec.get("vray_settings") is not None:
+            vray = {"animType": 1, "animFrames": "", "fileNamePrefix": None}
+            vray.update(spec["vray_settings"])
+            self.add(Node("vraySettings", "VRaySettingsNode", vray))
         self._add_cameras(spec.get("cameras", []))
         self._add_layers(spec.get("layers", []))
         self.current_layer = spec.get("current_layer", "defaultRenderLayer")
@@ -151,6 +169,8 @@ class Scene(object):
                 self.add(Node(name, "renderSetupLayer", {"legacyRenderLayer": None},
                               referenced=bool(layer.get("referenced", False))))
                 self.connect(node + ".message", name + ".legacyRenderLayer")
+            if layer.get("switch_failures"):
+                self.switch_failures[node] = int(layer["switch_failures"])
             manager = layer.get("manager", "renderLayerManager")
             if manager is not None:
                 if manager not in self.nodes:
@@ -193,6 +213,13 @@ class Scene(object):
             raise ValueError("More than one object matches name: %s" % (what or name))
         return found[0]
 
+    def is_legacy_layer(self, name: str) -> bool:
+        """A renderLayer node that is neither the master layer nor linked to a renderSetupLayer."""
+        if name == "defaultRenderLayer":
+            return False
+        return not any(src == name + ".message" and dst.endswith(".legacyRenderLayer")
+                       for src, dst in self.connections)
+
     def children(self, full: str) -> List[Node]:
         return [self.nodes[k] for k in self.order if self.nodes[k].parent == full]
 
@@ -215,6 +242,17 @@ class Scene(object):
         if key in values:
             return values[key]
         return node.attrs[long_name]
+
+
+def _year(version: str) -> Optional[int]:
+    match = re.match(r"\s*(\d{4})", version or "")
+    return int(match.group(1)) if match else None
+
+
+def _has_render_setup(version: str) -> bool:
+    """Render Setup came with Maya 2016 Extension 2 (2016.5); mayaHasRenderSetup does not exist before."""
+    year = _year(version)
+    return year is None or year > 2016 or (year == 2016 and "Extension 2" in version)
 
 
 _current = None  # type: Optional[Scene]

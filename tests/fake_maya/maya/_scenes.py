@@ -102,6 +102,8 @@ REFERENCED_LAYER = {
         {"name": "imported_scene_beauty", "manager": "imported_scene_renderLayerManager"},
         {"name": "beauty"},
     ],
+    # V-Ray's own prefix, with the layer token V-Ray asks for when a scene has layers (Chaos docs, Common tab).
+    "vray_settings": {"fileNamePrefix": "<Layer>/<Scene>"},
 }
 
 # Animation off: only the current frame renders (DL MEL; DCM scene.py). Redshift, Maya 2024.
@@ -122,6 +124,74 @@ UNTITLED = {
     "project": "/home/artist/maya/projects/default/",
 }
 
+# A render step of 2 (defaultRenderGlobals.byFrameStep, ".bfs" in a .ma): Render keeps it for every task that does
+# not say -b (notes, section 8). Maya Software, Maya 2022, frames 1-6.
+STEP_TWO = {
+    "file": "/projects/steps/scenes/steps_v002.mb",
+    "version": "2022",
+    "project": "/projects/steps/",
+    "render_globals": {"currentRenderer": "mayaSoftware", "startFrame": 1, "endFrame": 6, "byFrameStep": 2,
+                       "animation": True},
+    "cameras": _STARTUP_OFF + [{"name": "shotCam"}],
+}
+
+# V-Ray "Specific frames" (vraySettings.animType 2, animFrames "1-3;10") over a 1-24 range: V-Ray renders its list
+# (DL DeadlineGetFrameList; notes, section 8). Maya 2023; V-Ray's image prefix lives in vraySettings.fileNamePrefix.
+VRAY_SPECIFIC_FRAMES = {
+    "file": "/projects/vray/scenes/hero_v010.ma",
+    "version": "2023",
+    "project": "/projects/vray/",
+    "render_globals": {"currentRenderer": "vray", "startFrame": 1, "endFrame": 24, "animation": True},
+    "cameras": _STARTUP_OFF + [{"name": "heroCam"}],
+    "vray_settings": {"animType": 2, "animFrames": "1-3;10", "fileNamePrefix": "<Scene>/<Camera>"},
+}
+
+# Two renderable cameras whose prefix already names the camera: nothing for the farm to add.
+TWO_CAMERAS_NAMED = variant(TWO_CAMERAS, render_globals={"imageFilePrefix": "<Camera>/<Scene>"})
+
+# Two renderable cameras with V-Ray, whose prefix (vraySettings.fileNamePrefix) lacks <Camera>: the farm cannot
+# rename V-Ray's images on the command line, so the scene is refused until the prefix names the camera.
+VRAY_TWO_CAMERAS = variant(TWO_CAMERAS, render_globals={"currentRenderer": "vray"},
+                           vray_settings={"fileNamePrefix": "<Scene>"})
+
+# Legacy render layers in a Render Setup scene on Maya 2024: Maya ignores switches to them without a word (AWS
+# Deadline Cloud PR #388). One Render Setup layer beside them renders as usual.
+LEGACY_IN_RENDER_SETUP = {
+    "file": "/projects/mixed/scenes/mixed_v004.mb",
+    "version": "2024",
+    "render_setup_mode": True,
+    "project": "/projects/mixed/",
+    "render_globals": {"currentRenderer": "arnold", "startFrame": 1, "endFrame": 4, "animation": True,
+                       "imageFilePrefix": "<RenderLayer>/<Scene>"},
+    "cameras": _STARTUP_OFF + [{"name": "shotCam"}],
+    "layers": [
+        {"name": "defaultRenderLayer", "renderable": False},
+        {"name": "beauty"},
+        {"name": "shadow", "overrides": {"defaultRenderGlobals.endFrame": 2}},
+        {"name": "fx", "setup": True},
+    ],
+}
+
+# The same layers on a Maya 2024 in legacy mode: they read (and render) only there.
+LEGACY_LAYERS_2024 = variant(LEGACY_IN_RENDER_SETUP, render_setup_mode=False,
+                             layers=LEGACY_IN_RENDER_SETUP["layers"][:3])
+
+# A Render Setup layer whose first switch fails as Maya's does for an override of a missing referenced node
+# (Colorbleed PR #248), and one whose switch keeps failing.
+FLAKY_SWITCH = {
+    "file": "/projects/flaky/scenes/flaky.ma",
+    "version": "2025",
+    "project": "/projects/flaky/",
+    "render_globals": {"currentRenderer": "arnold", "startFrame": 1, "endFrame": 2, "animation": True,
+                       "imageFilePrefix": "<RenderLayer>/<Scene>"},
+    "cameras": _STARTUP_OFF + [{"name": "shotCam"}],
+    "layers": [{"name": "defaultRenderLayer"},
+               {"name": "key", "setup": True, "switch_failures": 1,
+                "overrides": {"defaultRenderGlobals.endFrame": 3}}],
+}
+BROKEN_SWITCH = variant(FLAKY_SWITCH, layers=[{"name": "defaultRenderLayer"},
+                                              {"name": "key", "setup": True, "switch_failures": 2}])
+
 CATALOGUE = {
     "mental_ray_2016": MENTAL_RAY_2016,
     "legacy_layers": LEGACY_LAYERS,
@@ -130,4 +200,12 @@ CATALOGUE = {
     "referenced_layer": REFERENCED_LAYER,
     "animation_off": ANIMATION_OFF,
     "untitled": UNTITLED,
+    "step_two": STEP_TWO,
+    "vray_specific_frames": VRAY_SPECIFIC_FRAMES,
+    "two_cameras_named": TWO_CAMERAS_NAMED,
+    "vray_two_cameras": VRAY_TWO_CAMERAS,
+    "legacy_in_render_setup": LEGACY_IN_RENDER_SETUP,
+    "legacy_layers_2024": LEGACY_LAYERS_2024,
+    "flaky_switch": FLAKY_SWITCH,
+    "broken_switch": BROKEN_SWITCH,
 }

@@ -6,6 +6,8 @@ Behaviour follows the documented commands: names are str; ``ls`` returns ``[]`` 
 attributes (``startFrame``, ``endFrame``, ``byFrameStep``) come back as floats; ``file -q -sceneName`` is ``''`` for an
 untitled scene. Long and short flag names are both accepted; a flag this fake does not play raises ``TypeError`` (Maya
 raises ``TypeError`` for a flag a command does not have). Every call is logged in ``current().calls``.
+``mayaHasRenderSetup`` exists only for a scene of Maya 2016 Extension 2 or later, as in Maya (getting it from an
+older Maya's ``cmds`` raises AttributeError).
 
 UI commands (shelves, workspace controls, plugins) live in ``maya._ui_cmds``, owned by the UI tests, and are
 imported at the end of this module.
@@ -95,10 +97,18 @@ def editRenderLayerGlobals(*args: Any, **kwargs: Any) -> Any:
         found = [n for n in scene.matches(name) if n.type == "renderLayer"]
         if not found:
             raise RuntimeError("editRenderLayerGlobals: %s is not a render layer" % name)
+        node = found[0].name
         if found[0].referenced:
             raise RuntimeError("editRenderLayerGlobals: the referenced render layer %s cannot be made current" % name)
-        scene.current_layer = found[0].name
-        scene.switches.append(found[0].name)
+        if scene.switch_failures.get(node, 0) > 0:
+            scene.switch_failures[node] -= 1
+            raise RuntimeError("Cannot switch from '%s' to '%s' because of an override to a missing node within a "
+                               "referenced scene." % (scene.current_layer, node))
+        if (scene.render_setup_mode and (_scene._year(scene.version) or 0) >= 2024
+                and scene.is_legacy_layer(node)):
+            return None  # Maya 2024+ in Render Setup mode ignores the switch, without an error (DCM PR #388)
+        scene.current_layer = node
+        scene.switches.append(node)
         return None
     raise TypeError("editRenderLayerGlobals: no flag given")
 
@@ -215,6 +225,30 @@ def referenceQuery(*args: Any, **kwargs: Any) -> Any:
     if f.get("isNodeReferenced"):
         return found[0].referenced
     raise TypeError("the fake maya.cmds.referenceQuery plays only -isNodeReferenced")
+
+
+@_played
+def objExists(*args: Any, **kwargs: Any) -> bool:
+    _flags("objExists", kwargs, {})
+    if len(args) != 1:
+        raise TypeError("objExists takes one object")
+    return len(_scene.current().matches(str(args[0]).split(".")[0])) > 0
+
+
+def _has_render_setup(*args: Any, **kwargs: Any) -> bool:
+    _flags("mayaHasRenderSetup", kwargs, {})
+    return _scene.current().render_setup_mode
+
+
+_has_render_setup.__name__ = "mayaHasRenderSetup"
+_mayaHasRenderSetup = _played(_has_render_setup)
+
+
+def __getattr__(name: str) -> Any:
+    # Commands that only some Maya versions have: getting one that the open scene's Maya lacks fails as in that Maya.
+    if name == "mayaHasRenderSetup" and _scene.current().has_render_setup:
+        return _mayaHasRenderSetup
+    raise AttributeError("module 'maya.cmds' has no attribute %r" % name)
 
 
 try:
