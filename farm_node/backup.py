@@ -16,20 +16,21 @@ from typing import Any, Iterator
 from farm_node import queue_xml
 from farm_node.errors import Conflict, QueueXMLError
 from farm_node.jobspec import check_name
+from farm_node.store import QueueReader
 
 log = logging.getLogger("farm_node")
 
 BACKUP_PATTERN = "queue-%Y%m%d-%H%M%S.xml"
 
 
-def export_chunks(store: Any, job: str | None = None) -> Iterator[bytes]:
+def export_chunks(reader: QueueReader, job: str | None = None) -> Iterator[bytes]:
     """The queue (or one job) as XML, in chunks, read from a snapshot of the store."""
-    return queue_xml.iter_dump_queue(store.iter_jobs_for_export(job), created=time.time())
+    return queue_xml.iter_dump_queue(reader.iter_jobs_for_export(job), created=time.time())
 
 
-def write_backup(store: Any, path: str, job: str | None = None) -> dict[str, int]:
+def write_backup(reader: QueueReader, path: str, job: str | None = None) -> dict[str, int]:
     """Write the queue to ``path`` atomically: a crash leaves the previous file whole."""
-    return queue_xml.atomic_write_queue(path, store.iter_jobs_for_export(job), created=time.time())
+    return queue_xml.atomic_write_queue(path, reader.iter_jobs_for_export(job), created=time.time())
 
 
 class _Peek:
@@ -108,8 +109,8 @@ def restore(coordinator: Any, path: str, replace: bool = False) -> list[str]:
 class RollingBackups:
     """Saves the queue into DATA_DIR/backups every ``interval`` seconds, keeping the newest ``keep`` files."""
 
-    def __init__(self, store: Any, data_dir: str, interval: float, keep: int) -> None:
-        self.store = store
+    def __init__(self, reader: QueueReader, data_dir: str, interval: float, keep: int) -> None:
+        self.reader = reader
         self.folder = os.path.join(data_dir, "backups")
         self.interval = interval
         self.keep = max(1, keep)
@@ -117,12 +118,12 @@ class RollingBackups:
 
     def run_once(self, now: float | None = None) -> str | None:
         """Write one backup if the queue changed since the last one; returns its path."""
-        if self.store.revision == self._last_revision:
+        if self.reader.revision == self._last_revision:
             return None
-        revision = self.store.revision
+        revision = self.reader.revision
         os.makedirs(self.folder, exist_ok=True)
         path = os.path.join(self.folder, time.strftime(BACKUP_PATTERN, time.gmtime(now or time.time())))
-        write_backup(self.store, path)
+        write_backup(self.reader, path)
         self._last_revision = revision
         self.prune()
         return path

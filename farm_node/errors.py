@@ -8,8 +8,11 @@
     +-- StaleAttempt           a worker's report for an attempt that is no longer the frame's current one
     +-- QueueXMLError          an XML queue file that cannot be read (broken, hostile, wrong version)
     +-- ProgramNotAllowed      a frame names a program this host does not map with --exe
+    +-- CoordinatorUnavailable (a render host) its coordinator cannot be reached, or answered with a server error
+    +-- CoordinatorRefused     (a render host) its coordinator refused its token
 
-The HTTP layer turns each into a status code (400/422, 404, 409, 409, 400, -) with the message as the error text.
+The HTTP layer turns each into a status code (farm_node/http/app.py has the table) with the message as the error
+text; the two coordinator errors never reach it: the render host handles them (its reports wait in its spool).
 """
 from __future__ import annotations
 
@@ -48,4 +51,12 @@ class QueueXMLError(FarmNodeError, ValueError):
 
 
 class ProgramNotAllowed(FarmNodeError):
+    pass
+
+
+class CoordinatorUnavailable(FarmNodeError):
+    pass
+
+
+class CoordinatorRefused(FarmNodeError):
     pass

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from typing import Callable
 
 from farm_node.coordinator import Coordinator
 from farm_node.errors import StaleAttempt
 from farm_node.frame_run import FrameRun
+from farm_node.hostinfo import host_info
 from farm_node.runner import ExeMap
 
 log = logging.getLogger("farm_node")
+
+_DOOMED_KEPT = 10000
 
 
 class _DirectReporter:
@@ -64,7 +68,9 @@ class LocalWorker:
         self.host = host
         self._runs: dict[int, FrameRun] = {}
         # Attempts the coordinator moved on before their run was registered here (a cancel just after the lease).
-        self._doomed: set[int] = set()
+        # Kills of runs that had already ended land here too, never to be registered: the oldest are dropped, so
+        # the set stays bounded without forgetting a recent one.
+        self._doomed: OrderedDict[int, None] = OrderedDict()
         self._runs_lock = threading.Lock()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -73,7 +79,7 @@ class LocalWorker:
     def start(self) -> None:
         if self.slots <= 0:
             return
-        self.coordinator.register_host(self.host, self.slots, local=True, info=_host_info())
+        self.coordinator.register_host(self.host, self.slots, local=True, info=host_info())
         for i in range(self.slots):
             t = threading.Thread(target=self._slot, name="slot-%d" % i, daemon=True)
             t.start()
@@ -108,7 +114,7 @@ class LocalWorker:
         with self._runs_lock:
             self._runs[a["attempt"]] = run
             doomed = a["attempt"] in self._doomed
-            self._doomed.discard(a["attempt"])
+            self._doomed.pop(a["attempt"], None)
         if doomed:
             run.kill("killed: the frame was cancelled, retried or deleted")
         try:
@@ -131,10 +137,9 @@ class LocalWorker:
         with self._runs_lock:
             run = self._runs.get(attempt)
             if run is None:
-                if len(self._doomed) > 10000:
-                    # Kills of runs that had already ended pile up here, one id each, never to be registered.
-                    self._doomed.clear()
-                self._doomed.add(attempt)
+                self._doomed[attempt] = None
+                if len(self._doomed) > _DOOMED_KEPT:
+                    self._doomed.popitem(last=False)
         if run is not None:
             run.kill("killed: the frame was cancelled, retried or deleted")
 
@@ -149,15 +154,3 @@ class LocalWorker:
         self.coordinator.wake_workers()
         for t in self._threads:
             t.join(timeout)
-
-
-def _host_info() -> dict:
-    import os
-    import platform
-    info = {"os": platform.system(), "os_release": platform.release(), "cpus": os.cpu_count()}
-    try:
-        import psutil
-        info["memory"] = psutil.virtual_memory().total
-    except Exception:  # psutil is optional on odd platforms: the host still renders
-        info["memory"] = None
-    return info

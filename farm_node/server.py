@@ -1,17 +1,16 @@
 """`farm-node serve`: put a store, a coordinator, the local slots and the HTTP API together and run them."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
 import socket
 import sys
-import tempfile
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Callable
 
 from farm_node.config import Config
+from farm_node.files import write_json_atomic
 
 log = logging.getLogger("farm_node")
 
@@ -38,15 +37,6 @@ def load_or_create_token(data_dir: str) -> tuple[str, str, bool]:
         os.chmod(path, 0o600)
     # On Windows the user data folder is already private to its owner; no POSIX modes to set.
     return token, path, True
-
-
-def write_json_atomic(path: str, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -98,9 +88,10 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
 
     import uvicorn
 
-    from farm_node.api import create_app
+    from farm_node import runner
     from farm_node.backup import RollingBackups
     from farm_node.coordinator import Coordinator
+    from farm_node.http import create_app
     from farm_node.local_worker import LocalWorker
     from farm_node.runner import ExeMap
     from farm_node.store import Store
@@ -116,7 +107,7 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
     store = Store(os.path.join(data_dir, "farm.sqlite"))
     coordinator = Coordinator(store, data_dir, name, max_log_bytes=cfg.max_log_bytes, heartbeat=cfg.heartbeat,
                               lost_after=cfg.lost_after, block_after=cfg.block_after)
-    recovered = coordinator.recover()
+    recovered = coordinator.recover(runner.kill_orphan)
     exe_map = ExeMap.from_flags(cfg.exe)
     work_dir = os.path.join(data_dir, "work")
     os.makedirs(work_dir, exist_ok=True)
@@ -129,12 +120,11 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
 
     @asynccontextmanager
     async def lifespan(app: Any):
-        app.state.changes.bind()
         local.start()
         # Remote render hosts: silent ones are declared lost, unclaimed frames requeued after a restart.
-        coordinator.start_checks()
+        coordinator.start()
         if cfg.backup_interval > 0:
-            backups = RollingBackups(store, data_dir, cfg.backup_interval, cfg.backup_keep)
+            backups = RollingBackups(store.reader, data_dir, cfg.backup_interval, cfg.backup_keep)
             background.append(asyncio.create_task(backups.loop()))
         write_json_atomic(os.path.join(data_dir, "node.json"),
                           {"url": url, "port": port, "pid": os.getpid(), "name": name})
@@ -153,13 +143,14 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
             coordinator.shutdown()
             local.stop()
 
-    app = create_app(coordinator, token, name, lifespan=lifespan)
+    app = create_app(coordinator, store.reader, token, name, lifespan=lifespan)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="on",
                             access_log=False)
     server = _server_class()(config)
-    server.exit_hooks = [coordinator.shutdown, app.state.changes.close]
+    server.exit_hooks = [coordinator.shutdown, app.state.close_polls]
     try:
         server.run(sockets=[sock])
     finally:
         store.close()
+        coordinator.close()
     return 0

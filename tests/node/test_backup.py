@@ -118,7 +118,7 @@ def _big_store(path, frames):
 
 def test_rolling_backups_keep_count_and_survive_a_kill_mid_write(tmp_path):
     store = _big_store(str(tmp_path / "farm.sqlite"), 30000)
-    rolling = backup.RollingBackups(store, str(tmp_path), interval=1, keep=2)
+    rolling = backup.RollingBackups(store.reader, str(tmp_path), interval=1, keep=2)
     first = rolling.run_once(now=1000)
     assert first and rolling.run_once(now=1001) is None  # nothing changed: no new file
     assert queue_xml.load_queue(first).keys() == {"J0", "J1"}
@@ -126,7 +126,7 @@ def test_rolling_backups_keep_count_and_survive_a_kill_mid_write(tmp_path):
     code = ("import sys; sys.path.insert(0, %r)\n"
             "from farm_node.store import Store; from farm_node.backup import RollingBackups\n"
             "s = Store(%r); s.revision += 1\n"
-            "RollingBackups(s, %r, 1, 2).run_once(now=2000)\n" % (ROOT, store.path, str(tmp_path)))
+            "RollingBackups(s.reader, %r, 1, 2).run_once(now=2000)\n" % (ROOT, store.path, str(tmp_path)))
     child = subprocess.Popen([sys.executable, "-c", code])
     folder = tmp_path / "backups"
     wait_for(lambda: any(p.name.endswith(".tmp") for p in folder.iterdir()), what="the temporary file")

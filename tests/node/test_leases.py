@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from farm_node import runner
 from farm_node.coordinator import Coordinator
 from farm_node.errors import Conflict
 from farm_node.store import Store
@@ -45,7 +46,7 @@ def submit(c: Coordinator, name: str = "J", frames=(1,), **keys) -> None:
 
 
 def frame(c: Coordinator, n: int = 1, job: str = "J") -> dict:
-    return c.job(job)["subjobs"]["s"]["frames"][str(n)]
+    return c.reader.job_dict(job)["subjobs"]["s"]["frames"][str(n)]
 
 
 def beat(c: Coordinator, host: str, holding=(), **kw) -> dict:
@@ -169,7 +170,7 @@ def test_a_lost_hosts_late_report_counts_while_nobody_else_took_the_frame(farm):
     assert report(c, "w1", {"type": "finished", "attempt": a["attempt"], "exit_code": 0}) == ["ok"]
     f = frame(c)
     assert f["status"] == "Complete" and f["attempts"] == 1 and f["error"] is None
-    assert c.job("J")["frames"]["complete"] == 1
+    assert c.reader.job_dict("J")["frames"]["complete"] == 1
 
 
 def test_a_lost_host_whose_frame_moved_on_is_told_to_kill_and_its_reports_are_stale(farm):
@@ -335,7 +336,7 @@ def test_kill_orders_reach_the_holder_and_a_blocklist_stops_a_bad_host(farm):
         started(c, "bad", a["attempt"])
         report(c, "bad", {"type": "finished", "attempt": a["attempt"], "exit_code": 210})
     assert lease(c, "bad")["leases"] == []
-    assert worker(c, "bad")["blocklisted"] == ["J"] and c.job("J")["blocklist"] == ["bad"]
+    assert worker(c, "bad")["blocklisted"] == ["J"] and c.reader.job_dict("J")["blocklist"] == ["bad"]
     (a,) = lease(c, "good")["leases"]
     c.cancel("J")
     assert c.has_kills("good")
@@ -356,7 +357,7 @@ def test_the_node_recovers_its_own_frames_and_leaves_remote_ones_to_their_hosts(
     (remote,) = lease(c, "w1")["leases"]
     c.store.close()
     c = start()
-    assert c.recover() == 1
+    assert c.recover(runner.kill_orphan) == 1
     assert frame(c, local["frame"])["status"] == "Queued"
     assert frame(c, remote["frame"])["status"] == "Rendering"
     assert os.path.exists(os.path.join(str(tmp_path), "farm.sqlite"))
@@ -456,17 +457,17 @@ def test_a_frame_end_that_races_a_cancel_is_refused_and_counts_stay_right(farm):
     submit(c, frames=(1,))
     (a,) = c.lease("coord", 1)
     c.store.counts(1)  # cached, so a wrong status change would show in them
-    read = c._current
+    read = c.attempts.current
 
     def read_then_cancel(attempt_id):  # the cancel lands between the end's read and its transaction
         got = read(attempt_id)
         c.cancel("J")
         return got
 
-    c._current = read_then_cancel
+    c.attempts.current = read_then_cancel
     with pytest.raises(StaleAttempt):
         c.finished(a["attempt"], 0)
-    job = c.job("J")
+    job = c.reader.job_dict("J")
     assert job["subjobs"]["s"]["frames"]["1"]["status"] == "Cancelled"
     assert (job["frames"]["cancelled"], job["frames"]["complete"], job["frames"]["rendering"]) == (1, 0, 0)
 
@@ -478,8 +479,7 @@ def test_a_render_whose_pid_only_the_start_journal_had_is_killed_when_the_node_s
 
     import psutil
 
-    from farm_node import coordinator, runner
-    monkeypatch.setattr(coordinator, "STARTED_DEFER_SECONDS", 60.0)  # the node dies well before it would flush
+    # No flusher runs (the coordinator is not started): the start stays in the journal, as if the node died first.
     start, clock = farm
     clock.t = time.time()  # an orphan is told from a reused pid by its start time, which is the OS's
     c = start()
@@ -492,10 +492,10 @@ def test_a_render_whose_pid_only_the_start_journal_had_is_killed_when_the_node_s
         assert frame(c)["pid"] is None  # the node dies before the start reached the store
         c.store.close()
         c = start()
-        assert c.recover() == 1
+        assert c.recover(runner.kill_orphan) == 1
         assert child.wait(10) is not None
         assert frame(c)["status"] == "Queued" and frame(c)["attempts"] == 0
-        assert c._starts.read() == {}  # the journal is emptied once its pids are dealt with
+        assert c.journal.read() == {}  # the journal is emptied once its pids are dealt with
     finally:
         child.kill_tree()
         child.close()

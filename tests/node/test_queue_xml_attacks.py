@@ -105,7 +105,8 @@ def test_the_parser_options_hold_even_without_the_prolog_check(monkeypatch: pyte
                                                                secret: pathlib.Path,
                                                                listener: socket.socket) -> None:
     """Defence in depth: with the byte-level check switched off, lxml still resolves nothing and we still refuse."""
-    monkeypatch.setattr(qx, "_check_prolog", lambda head, eof: True)
+    from farm_node.queue_xml import source
+    monkeypatch.setattr(source, "_check_prolog", lambda head, eof: True)
     url = "http://127.0.0.1:%d/evil.dtd" % listener.getsockname()[1]
     data = ('<!DOCTYPE queue SYSTEM "%s" [<!ENTITY xxe SYSTEM "%s">]>\n%s<job name="J">'
             '<extra key="k">"&xxe;"</extra></job></queue>' % (url, secret.as_uri(), HEAD)).encode()

@@ -92,11 +92,11 @@ def test_the_revision_survives_a_restart_and_a_client_from_another_life_is_told_
     store.close()
     store = Store(str(tmp_path / "farm.sqlite"))
     assert store.revision == stamped  # the highest revision on a row
-    answer = store.changes(seen_by_client)  # above the store's revision: the client cannot know what it missed
+    answer = store.reader.changes(seen_by_client)  # above the store's revision: the client cannot know what it missed
     assert answer["reload"] is True and set(answer["jobs"]) == {"J"}
-    assert store.changes(stamped) == {"revision": stamped, "reload": False, "jobs": {}, "deleted": []}
+    assert store.reader.changes(stamped) == {"revision": stamped, "reload": False, "jobs": {}, "deleted": []}
     with store.write() as txn:
         store.update_frames(txn, 1, ids[1:2], status=scheduler.FAILED)
-    answer = store.changes(stamped)
+    answer = store.reader.changes(stamped)
     assert answer["reload"] is False and list(answer["jobs"]["J"]["subjobs"]["s"]["frames"]) == ["2"]
     assert answer["jobs"]["J"]["frames"]["failed"] == 1

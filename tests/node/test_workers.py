@@ -340,22 +340,25 @@ def test_the_spool_keeps_reports_in_order_across_a_restart_and_empties_when_deli
 
 def test_a_workers_frame_end_asks_for_its_slots_next_frame_with_the_reports(node_factory, unique_name, tmp_path,
                                                                             monkeypatch):
+    import json as json_
+
     from farm_node.runner import ExeMap
     from farm_node.worker import Worker
+    from farm_node.worker.client import RequestsTransport
     from tests.conftest import STANDIN
     monkeypatch.setenv("PYFARM_STANDIN_SECONDS", "0.02")
     node = node_factory(slots=0, args=FAST)
-    worker = Worker(node.url, node.token, "relay-free", str(tmp_path / "w"), ExeMap({"render": STANDIN}), slots=1,
-                    heartbeat=0.25, announce=lambda _message: None)
     calls = []
-    post = worker._post
 
-    def recorded(session, path, body, timeout):
-        status, answer = post(session, path, body, timeout)
-        calls.append((path, (body.get("lease") or {}).get("free"), len(answer.get("leases") or [])))
-        return status, answer
+    class Recording(RequestsTransport):  # the worker's transport seam, over the real HTTP
+        def post(self, url, body, headers, timeout):
+            status, raw = RequestsTransport.post(self, url, body, headers, timeout)
+            sent, answer = json_.loads(body), json_.loads(raw)
+            calls.append((url[len(node.url):], (sent.get("lease") or {}).get("free"), len(answer.get("leases") or [])))
+            return status, raw
 
-    worker._post = recorded
+    worker = Worker(node.url, node.token, "relay-free", str(tmp_path / "w"), ExeMap({"render": STANDIN}), slots=1,
+                    heartbeat=0.25, announce=lambda _message: None, transport=Recording())
     assert worker.first_contact() is None
     worker.start()
     client = node.client()

@@ -1,0 +1,108 @@
+"""The node's HTTP API (CONTRACT section 2) on FastAPI: routers, authentication, errors as JSON. No SQL here, no
+processes: the routes reach the farm only through the coordinator and the queue reader they are handed.
+
+Handlers that touch the store are plain functions, which FastAPI runs in its thread pool; the long polls (changes,
+worker lease and heartbeat) are coroutines, so that a hundred idle long polls cost a hundred parked futures.
+
+The node's errors become statuses here, in one table::
+
+    JobSpecError 422 (with "path"), NotFound 404, Conflict 409, StaleAttempt 409, QueueXMLError 400,
+    ProgramNotAllowed 400, any other FarmNodeError 400; ApiError its own status
+"""
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from farm_node import __version__, backup
+from farm_node.coordinator import Coordinator
+from farm_node.errors import (
+    Conflict,
+    FarmNodeError,
+    JobSpecError,
+    NotFound,
+    ProgramNotAllowed,
+    QueueXMLError,
+    StaleAttempt,
+)
+from farm_node.http import changes, jobs, queue, workers
+from farm_node.http.common import ApiError, Wakeup
+from farm_node.store import QueueReader
+
+_STATUS = {NotFound: 404, Conflict: 409, StaleAttempt: 409, QueueXMLError: 400, ProgramNotAllowed: 400}
+
+
+class TokenAuth:
+    """Every /api route but /api/health needs the node's token. Checked here, before routing, for every request:
+    a route added later cannot be left open by forgetting it, and a refused call costs no routing at all."""
+
+    OPEN = frozenset({"/api/health"})
+    MESSAGE = json.dumps({"error": "this node needs its token: send the header 'Authorization: Bearer <token>' (the"
+                                   " token is printed by `farm-node serve` and kept in its data folder)"}).encode()
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = ("Bearer " + token).encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if (path == "/api" or path.startswith("/api/")) and path not in self.OPEN:
+                given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+                if not hmac.compare_digest(given, self.expected):
+                    await send({"type": "http.response.start", "status": 401,
+                                "headers": [(b"content-type", b"application/json"),
+                                            (b"content-length", str(len(self.MESSAGE)).encode()),
+                                            (b"www-authenticate", b"Bearer")]})
+                    await send({"type": "http.response.body", "body": self.MESSAGE})
+                    return
+        await self.app(scope, receive, send)
+
+
+def create_app(coordinator: Coordinator, reader: QueueReader, token: str, node_name: str,
+               lifespan: Any = None) -> FastAPI:
+    """The app; ``app.state.close_polls()`` answers every parked long poll (the node is stopping)."""
+    app = FastAPI(title="PyFarm node", version=__version__, lifespan=lifespan,
+                  description="A render farm node: jobs, subjobs and frames of Maya renders. Every /api route but "
+                              "/api/health needs `Authorization: Bearer <token>`.")
+    app.add_middleware(TokenAuth, token=token)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
+
+    @app.exception_handler(FarmNodeError)
+    async def _farm_error(_request: Request, exc: FarmNodeError) -> JSONResponse:
+        if isinstance(exc, JobSpecError):
+            return JSONResponse({"error": str(exc), "path": exc.path}, status_code=422)
+        return JSONResponse({"error": str(exc)}, status_code=_STATUS.get(type(exc), 400))
+
+    @app.exception_handler(404)
+    async def _not_found(_request: Request, _exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": "no such route on this node"}, status_code=404)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_params(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"error": "%s: %s" % (where, first.get("msg", "invalid")), "path": where},
+                            status_code=422)
+
+    feed, work, orders = Wakeup(), Wakeup(), Wakeup()
+    app.include_router(jobs.router(coordinator, reader, node_name))
+    app.include_router(changes.router(reader, feed))
+    app.include_router(workers.router(coordinator, work, orders))
+    app.include_router(queue.router(reader, lambda path, replace: backup.restore(coordinator, path, replace),
+                                    coordinator.data_dir))
+
+    def close_polls() -> None:
+        for signal in (feed, work, orders):
+            signal.close()
+
+    app.state.close_polls = close_polls
+    return app

@@ -1,0 +1,101 @@
+"""The routes of jobs and hosts (CONTRACT section 2): submit, read, act on, the frame log, the render hosts."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from farm_node import __version__
+from farm_node.coordinator import Coordinator
+from farm_node.http.common import ApiError, file_range, json_response, read_json
+from farm_node.store import QueueReader
+
+JOB_DICT_SCHEMA = {
+    "type": "object",
+    "description": "A job dictionary (CONTRACT section 1): job name -> {subjobs: {name: {frames: {number: "
+                   "{command, argv?}}}}, priority?, max_attempts?, frame_timeout?}",
+    "additionalProperties": {"type": "object"},
+}
+
+
+def router(coordinator: Coordinator, reader: QueueReader, node_name: str) -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/api/health", tags=["node"])
+    def health() -> dict:
+        return {"status": "ok", "version": __version__, "node": node_name}
+
+    @r.post("/api/jobs", status_code=201, tags=["jobs"],
+            openapi_extra={"requestBody": {"required": True, "content": {
+                "application/json": {"schema": JOB_DICT_SCHEMA}}}})
+    async def submit(request: Request) -> Any:
+        body = await read_json(request)
+        names = await run_in_threadpool(coordinator.submit, body)
+        return JSONResponse({"jobs": names}, status_code=201)
+
+    @r.get("/api/jobs", tags=["jobs"])
+    def jobs() -> Any:
+        return json_response(reader.queue_dict())
+
+    @r.get("/api/summary", tags=["jobs"])
+    def summary() -> Any:
+        return json_response(reader.summary_dict())
+
+    @r.get("/api/jobs/{job}", tags=["jobs"])
+    def job(job: str) -> Any:
+        return json_response(reader.job_dict(job))
+
+    @r.delete("/api/jobs/{job}", tags=["jobs"])
+    def delete(job: str) -> Any:
+        return coordinator.delete(job)
+
+    @r.post("/api/jobs/{job}/pause", tags=["jobs"])
+    def pause(job: str) -> Any:
+        return coordinator.pause(job)
+
+    @r.post("/api/jobs/{job}/resume", tags=["jobs"])
+    def resume(job: str) -> Any:
+        return coordinator.resume(job)
+
+    @r.post("/api/jobs/{job}/cancel", tags=["jobs"])
+    def cancel(job: str) -> Any:
+        return coordinator.cancel(job)
+
+    @r.post("/api/jobs/{job}/retry", tags=["jobs"])
+    async def retry(job: str, request: Request) -> Any:
+        body = await read_json(request) or {}
+        if not isinstance(body, dict):
+            raise ApiError(422, "the retry body is an object: {\"subjob\": name, \"frames\": [numbers]}")
+        subjob = body.get("subjob")
+        frames = body.get("frames")
+        if subjob is not None and not isinstance(subjob, str):
+            raise ApiError(422, "subjob must be a name", path="subjob")
+        if frames is not None and (not isinstance(frames, list)
+                                   or not all(isinstance(f, int) and not isinstance(f, bool) for f in frames)):
+            raise ApiError(422, "frames must be a list of frame numbers", path="frames")
+        return await run_in_threadpool(coordinator.retry, job, subjob, frames)
+
+    @r.delete("/api/jobs/{job}/blocklist", tags=["jobs"])
+    def clear_blocklist(job: str, host: str | None = None) -> Any:
+        return coordinator.clear_blocklist(job, host)
+
+    @r.get("/api/jobs/{job}/subjobs/{subjob}/frames/{frame}/log", tags=["jobs"])
+    def frame_log(job: str, subjob: str, frame: int, offset: int = Query(0, ge=0),
+                  attempt: int | None = Query(None, ge=1)) -> Any:
+        path = coordinator.log_path(job, subjob, frame, attempt)
+        size = os.path.getsize(path) if path and os.path.exists(path) else 0
+        start = min(offset, size)
+        headers = {"X-Log-Next-Offset": str(size), "X-Log-Size": str(size)}
+        if not path or start >= size:
+            return Response(b"", media_type="text/plain; charset=utf-8", headers=headers)
+        return StreamingResponse(file_range(path, start, size), media_type="text/plain; charset=utf-8",
+                                 headers=headers)
+
+    @r.get("/api/workers", tags=["node"])
+    def workers() -> Any:
+        return {"workers": coordinator.workers()}
+
+    return r

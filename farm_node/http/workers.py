@@ -1,0 +1,119 @@
+"""The coordinator's routes of the worker protocol (docs/DESIGN.md, "Worker protocol"). HTTP only: no SQL here.
+
+    POST /api/worker/heartbeat   who the host is and which attempts it holds -> which to kill; also how a host joins,
+                                 re-joins and re-attaches. A long poll of up to one heartbeat, so a kill order (cancel,
+                                 retry, delete) reaches the host at once.
+    POST /api/worker/lease       a long poll for frames while the host has free slots
+    POST /api/worker/reports     a batch of started/output/finished/interrupted/abandoned records, in order, answered
+                                 one by one (``wire.ReportResult``); with "lease": {"free": n}, also the next frames
+                                 for the slots the batch frees (no waiting), numbered like a lease answer
+
+The long polls are coroutines that park on a wake-up signal, so a hundred idle hosts cost no threads.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from farm_node.coordinator import Coordinator
+from farm_node.http.common import ApiError, Wakeup, json_response, read_json
+from farm_node.wire import MAX_NAME, MAX_WAIT, decode_report
+
+
+async def _common(request: Request) -> tuple[dict[str, Any], str, str | None]:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(422, "the body is a JSON object naming the host: {\"host\": name, ...}")
+    host = body.get("host")
+    if not isinstance(host, str) or not host.strip() or len(host) > MAX_NAME:
+        raise ApiError(422, "host: the render host's name, 1 to %d characters" % MAX_NAME, path="host")
+    worker_id = body.get("worker_id")
+    if worker_id is not None and not isinstance(worker_id, str):
+        raise ApiError(422, "worker_id must be a string", path="worker_id")
+    return body, host, worker_id
+
+
+def _number(body: dict[str, Any], key: str, default: float, low: float = 0) -> Any:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+        raise ApiError(422, "%s must be a number of at least %g" % (key, low), path=key)
+    return value
+
+
+def router(coordinator: Coordinator, work: Wakeup, orders: Wakeup) -> APIRouter:
+    r = APIRouter()
+    coordinator.on_work(work.notify)
+    coordinator.on_work(orders.notify)  # also at shutdown: the heartbeats' long polls answer at once
+    coordinator.on_kill(orders.notify)
+
+    @r.post("/api/worker/heartbeat", tags=["workers"])
+    async def heartbeat(request: Request) -> Any:
+        body, host, worker_id = await _common(request)
+        holding = body.get("holding", [])
+        if not isinstance(holding, list) or not all(isinstance(a, int) and not isinstance(a, bool) for a in holding):
+            raise ApiError(422, "holding must be a list of attempt ids", path="holding")
+        info = body.get("info")
+        if info is not None and not isinstance(info, dict):
+            raise ApiError(422, "info must be an object", path="info")
+        slots = int(_number(body, "slots", 1))
+        seen = int(_number(body, "seen", 0))
+        wait = min(float(_number(body, "wait", 0)), MAX_WAIT)
+        epoch = body.get("epoch")
+        leaving = bool(body.get("leaving"))
+        answer = await run_in_threadpool(coordinator.host_heartbeat, host, worker_id, slots, info, holding,
+                                         epoch if isinstance(epoch, str) else None, seen, leaving)
+        # A host that knew another life of the coordinator (or none) learns this one's epoch at once.
+        if not answer["kill"] and wait > 0 and not leaving and epoch == coordinator.epoch:
+            await orders.wait(lambda: coordinator.has_kills(host) or coordinator.closing, wait, request)
+            answer["kill"] = coordinator.take_kills(host)
+            coordinator.touch(host)
+        return json_response(answer)
+
+    @r.post("/api/worker/lease", tags=["workers"])
+    async def lease(request: Request) -> Any:
+        body, host, worker_id = await _common(request)
+        free = int(_number(body, "free", 1, low=1))
+        wait = min(float(_number(body, "wait", 0)), MAX_WAIT)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            generation = coordinator.work_generation
+            answer = await run_in_threadpool(coordinator.lease_remote, host, worker_id, free)
+            if answer is None:
+                raise ApiError(409, "host %r is not attached to this coordinator (new, declared lost, or the"
+                                    " coordinator restarted): send a heartbeat first" % host, rejoin=True)
+            left = deadline - loop.time()
+            if answer["leases"] or left <= 0 or coordinator.closing:
+                return json_response(answer)
+            await work.wait(lambda: coordinator.work_generation != generation or coordinator.closing, left, request)
+            if await request.is_disconnected():
+                return json_response({"epoch": coordinator.epoch, "seq": answer["seq"], "leases": []})
+
+    @r.post("/api/worker/reports", tags=["workers"])
+    async def reports(request: Request) -> Any:
+        body, host, worker_id = await _common(request)
+        records = body.get("records")
+        if not isinstance(records, list):
+            raise ApiError(422, "records must be a list of reports", path="records")
+        decoded = [decode_report(rec) for rec in records]
+        # "lease": {"free": n} asks for the next frames of the slots these reports free, in the same answer.
+        ask = body.get("lease")
+        free = 0
+        if ask is not None:
+            if not isinstance(ask, dict):
+                raise ApiError(422, "lease is an object: {\"free\": slots}", path="lease")
+            free = int(_number(ask, "free", 0))
+        results, leased = await run_in_threadpool(coordinator.host_reports_and_lease, host, worker_id, decoded,
+                                                  free)
+        answer: dict[str, Any] = {"epoch": coordinator.epoch, "results": results}
+        if free:
+            if leased is None:
+                answer["rejoin"] = True  # the host must send a heartbeat before it gets frames
+            else:
+                answer.update(seq=leased["seq"], leases=leased["leases"])
+        return json_response(answer)
+
+    return r

@@ -1,0 +1,58 @@
+"""The worker protocol's vocabulary and limits, shared by the coordinator, its HTTP routes and the render hosts.
+
+One place for what crosses the wire between a coordinator and a render host (docs/DESIGN.md, "Worker protocol"):
+the size limits, the per-record answers, how a report's record is checked and decoded, and what a lease carries.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+# A frame's stdout in the job dictionary is its log's last 64 KiB (CONTRACT section 1).
+TAIL_BYTES = 64 * 1024
+DEFAULT_MAX_LOG_BYTES = 512 * 1024 * 1024
+# Names of hosts (and of jobs and subjobs, jobspec.MAX_NAME) are at most this long.
+MAX_NAME = 200
+# The longest a long poll waits, in seconds.
+MAX_WAIT = 60.0
+# The reports of a host that end a frame: its slot is free for the next one.
+ENDS = ("finished", "interrupted", "abandoned")
+
+
+class ReportResult:
+    """The answer to one record of a host's reports."""
+    OK = "ok"
+    FULL = "full"      # the attempt's log is full: send only the tail from now on
+    STALE = "stale"    # the attempt is not this host's current one: stop its render, drop its reports
+    BAD = "bad"        # the record is malformed
+
+
+def decode_report(record: Any) -> dict[str, Any] | None:
+    """A report with its log bytes (base64 on the wire) as bytes; None if it is malformed."""
+    if not isinstance(record, dict):
+        return None
+    out = dict(record)
+    try:
+        for key in ("data", "tail"):
+            if out.get(key) is not None:
+                out[key] = base64.b64decode(out[key], validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        return None
+    for key in ("offset", "exit_code", "pid"):
+        if out.get(key) is not None and (isinstance(out[key], bool) or not isinstance(out[key], int)):
+            return None
+    progress = out.get("progress")
+    if progress is not None and (isinstance(progress, bool) or not isinstance(progress, (int, float))):
+        return None
+    if out.get("error") is not None and not isinstance(out["error"], str):
+        return None
+    return out
+
+
+def lease_entry(attempt: int, job: str, subjob: str, frame: int, argv: list[str], timeout: float | None,
+                last_frame: Any) -> dict[str, Any]:
+    """One leased frame as a render host receives it; ``frames`` is how many frames its command renders."""
+    frames = (int(last_frame) - frame + 1) if isinstance(last_frame, int) and last_frame >= frame else 1
+    return {"attempt": attempt, "job": job, "subjob": subjob, "frame": frame, "argv": argv, "timeout": timeout,
+            "frames": frames}

@@ -1,0 +1,77 @@
+"""The render host's one way to its coordinator: POST a JSON body, get back the status and a JSON object.
+
+Lower errors are translated here and nowhere else: a coordinator that cannot be reached, answers with a server
+error or with something that is not JSON is ``CoordinatorUnavailable`` (the reports wait in the spool); a refused
+token is ``CoordinatorRefused``. The transport is a seam: a test hands in one that calls an in-process app.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Protocol
+
+from farm_node.errors import CoordinatorRefused, CoordinatorUnavailable
+
+
+class Transport(Protocol):
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
+        """``(status, body)``; raises ``CoordinatorUnavailable`` when the coordinator cannot be reached."""
+
+    def close(self) -> None: ...
+
+
+class RequestsTransport:
+    """HTTP through ``requests``, one session per thread (the heartbeat, lease and sender threads each keep their
+    own connection, and a session is not documented as safe to share)."""
+
+    def __init__(self) -> None:
+        import requests
+        self._requests = requests
+        self._local = threading.local()
+        self._sessions: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _session(self) -> Any:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._requests.Session()
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
+        try:
+            r = self._session().post(url, data=body, headers=headers, timeout=timeout)
+        except self._requests.RequestException as exc:
+            raise CoordinatorUnavailable(exc.__class__.__name__) from None
+        return r.status_code, r.content
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+
+
+class CoordinatorClient:
+    def __init__(self, url: str, token: str, transport: Transport | None = None) -> None:
+        self.url = url.rstrip("/")
+        self._headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+        self._transport = transport or RequestsTransport()
+
+    def post(self, path: str, body: dict[str, Any], timeout: float) -> tuple[int, dict[str, Any]]:
+        status, raw = self._transport.post(self.url + path, json.dumps(body, separators=(",", ":")).encode(),
+                                           self._headers, timeout)
+        if status == 401:
+            raise CoordinatorRefused("the coordinator at %s refused the token: give the worker the coordinator's"
+                                     " token (--token or FARM_TOKEN)" % self.url)
+        if status >= 500:
+            raise CoordinatorUnavailable("HTTP %d" % status)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise CoordinatorUnavailable("an answer that is not JSON") from None
+        return status, data if isinstance(data, dict) else {}
+
+    def close(self) -> None:
+        self._transport.close()
