@@ -42,8 +42,15 @@ class MayaSceneSource(object):
 
     def describe(self, info: Any) -> SceneSummary:
         from maya_plugin import builder, frames, renderers
-        per_layer = [frames.format_frames(builder.layer_frames(info, layer)) for layer in info.layers]
-        default_frames = per_layer[0] if len(set(per_layer)) == 1 else "each layer's own range"
+        from maya_plugin.errors import SubmitError
+        per_layer = []  # type: List[str]
+        for layer in info.layers:
+            try:
+                listed = frames.format_frames(builder.layer_frames(info, layer))
+            except SubmitError:  # a V-Ray list that does not read: the pre-flight checks say why
+                listed = "?"
+            per_layer.append("%s (a still: no frame number)" % listed if builder.is_still(layer) else listed)
+        default_frames = per_layer[0] if len(set(per_layer)) == 1 else "each layer's own frames"
         cameras = {}  # type: Dict[str, bool]
         for layer in info.layers:
             for camera in layer.cameras:

@@ -6,32 +6,121 @@
 - The farm address and token are remembered (``FarmSettings``); the rest is read from the scene each time the
   dialog is opened or "Re-read scene" is pressed: layers and cameras as check lists, the renderer, the default frame
   range and job name (as placeholders: a field left empty keeps each layer's own value).
+- Scheduling (CONTRACT section 6): required host tags, limits with their units, jobs to depend on, submit paused,
+  comment, max attempts, frame timeout. The choices come from the farm (``read_farm_choices``: the hosts' tags, the
+  limits, the jobs), read on a worker thread when the dialog opens with an address, when "Read farm" is pressed and
+  when the address or token changes. A farm without limits (``GET /api/limits`` answers 404) offers none, quietly.
+  What the lists show is bounded (``MAX_CHOICES``): the GUI thread never does work that grows with the farm.
 - The pre-flight checks are run on the scene as read (no Maya call) whenever an option changes, shortly after the
-  last keystroke, and shown with their severity; an ``error`` disables sending.
+  last keystroke, and shown with their severity, each message wrapped in full; an ``error`` disables sending.
 - "Submit" reads the scene once more on the GUI thread (it may have been saved since), checks again, then builds and
-  sends the job on a worker thread
-  (``TaskRunner``). The answer comes back as the job's name, or the farm's error in words; ``submitted(name)`` is
-  emitted on success.
+  sends the job on a worker thread (``TaskRunner``). The answer comes back as the job's name, or the farm's error in
+  words; ``submitted(name)`` is emitted on success. The job carries the submitter's login (``user``).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from maya_plugin.errors import FarmError, PreflightFailed, SubmitError
-from maya_plugin.qt import QtCore, QtGui, QtWidgets, Signal
+from maya_plugin.errors import FarmError, FarmNotFound, PreflightFailed, SubmitError
+from maya_plugin.qt import QtCore, QtWidgets, Signal
 from maya_plugin.ui.messages import describe_error
 from maya_plugin.ui.settings import FarmSettings
 from maya_plugin.ui.style import SEVERITY_COLORS
 from maya_plugin.ui.tasks import TaskRunner
 
-__all__ = ["SubmitDialog"]
+__all__ = ["SubmitDialog", "FarmChoices", "read_farm_choices", "MAX_CHOICES", "DEFAULT_MAX_ATTEMPTS"]
 
 _SCENE_RENDERER = ""  # the renderer combo's first entry: keep the scene's (each layer's) renderer
+#: At most this many tags, limits and jobs are offered (the rest can be typed): the GUI thread's work stays bounded.
+MAX_CHOICES = 200
+#: The farm's default attempts per frame (CONTRACT section 1), shown and sent as such.
+DEFAULT_MAX_ATTEMPTS = 3
+_FINISHED = ("Complete", "Cancelled")
+
+
+class FarmChoices(NamedTuple):
+    """What the farm offers the scheduling fields, already sorted and bounded (made on a worker thread)."""
+
+    tags: Tuple[str, ...]  # every tag some host has
+    limits: Tuple[Tuple[str, int, int], ...]  # (name, capacity, in use)
+    jobs: Tuple[Tuple[str, str], ...]  # (name, status): unfinished first, then the newest
+    job_count: int  # jobs on the farm, of which ``jobs`` shows at most MAX_CHOICES
+    has_limits: bool  # False: this farm has no limits route (404)
+
+
+def read_farm_choices(client: Any) -> FarmChoices:
+    """The hosts' tags, the limits and the jobs of the farm, through ``client`` (network: never on the GUI thread).
+
+    Workers without a ``tags`` key have none (older nodes); ``FarmNotFound`` from ``limits()`` means the farm has no
+    limits. Other FarmErrors are raised.
+    """
+    tags = set()  # type: set
+    for worker in client.workers():
+        for tag in worker.get("tags") or ():
+            if isinstance(tag, str) and tag:
+                tags.add(tag)
+    has_limits = True
+    try:
+        limits = client.limits()
+    except FarmNotFound:
+        limits, has_limits = {}, False
+    limit_rows = []
+    for name, limit in sorted(limits.items()):
+        limit = limit if isinstance(limit, dict) else {}
+        limit_rows.append((str(name), int(limit.get("capacity") or 0), int(limit.get("in_use") or 0)))
+    jobs = (client.summary() or {}).get("jobs") or {}
+    ranked = sorted(jobs.items(), key=lambda kv: (kv[1].get("status") in _FINISHED,
+                                                  -float(kv[1].get("submitted") or 0), kv[0]))
+    return FarmChoices(tags=tuple(sorted(tags)[:MAX_CHOICES]), limits=tuple(limit_rows[:MAX_CHOICES]),
+                       jobs=tuple((name, str(job.get("status") or "")) for name, job in ranked[:MAX_CHOICES]),
+                       job_count=len(jobs), has_limits=has_limits)
 
 
 def _checked(widget: Any) -> List[str]:
-    return [widget.item(i).text() for i in range(widget.count())
+    return [widget.item(i).data(QtCore.Qt.UserRole) or widget.item(i).text() for i in range(widget.count())
             if widget.item(i).checkState() == QtCore.Qt.Checked]
+
+
+def _checkable(widget: Any, text: str, value: str, on: bool) -> Any:
+    item = QtWidgets.QListWidgetItem(text)
+    item.setData(QtCore.Qt.UserRole, value)
+    item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
+    item.setCheckState(QtCore.Qt.Checked if on else QtCore.Qt.Unchecked)
+    widget.addItem(item)
+    return item
+
+
+class _CheckRows(QtWidgets.QWidget):
+    """The pre-flight findings, one row each: the severity, then the whole message wrapped to the width."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super(_CheckRows, self).__init__(parent)
+        self.rows = []  # type: List[Tuple[str, str, Any]]
+        self._layout = QtWidgets.QGridLayout(self)
+        self._layout.setColumnStretch(1, 1)
+        self._layout.setAlignment(QtCore.Qt.AlignTop)
+
+    def show_checks(self, checks: List[Any]) -> None:
+        while self._layout.count():
+            widget = self._layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.rows = []
+        shown = [(c.severity, c.code, c.message) for c in checks] or [("ok", "", "Nothing to report.")]
+        for row, (severity, code, message) in enumerate(shown):
+            badge = QtWidgets.QLabel(severity)
+            badge.setStyleSheet("color: %s; font-weight: bold;" % SEVERITY_COLORS.get(severity, "#9aa0a8"))
+            badge.setAlignment(QtCore.Qt.AlignLeft | QtCore.Qt.AlignTop)
+            text = QtWidgets.QLabel(message)
+            text.setWordWrap(True)
+            text.setTextFormat(QtCore.Qt.PlainText)
+            text.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+            text.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Preferred)
+            if code:
+                text.setToolTip(code)
+            self._layout.addWidget(badge, row, 0)
+            self._layout.addWidget(text, row, 1)
+            self.rows.append((severity, code, text))
 
 
 class SubmitDialog(QtWidgets.QDialog):
@@ -39,6 +128,8 @@ class SubmitDialog(QtWidgets.QDialog):
 
     #: the name the farm stored the job under
     submitted = Signal(str)
+    #: the farm's choices arrived (or could not be read) and the scheduling fields were filled
+    farm_read = Signal()
 
     def __init__(self, source: Any, client_factory: Callable[..., Any], settings: Optional[FarmSettings] = None,
                  parent: Any = None, check_delay_ms: int = 300) -> None:
@@ -52,9 +143,13 @@ class SubmitDialog(QtWidgets.QDialog):
         self.summary = None  # type: Any
         self.snapshot = None  # type: Any
         self.checks = []  # type: List[Any]
+        self.choices = None  # type: Optional[FarmChoices]
+        self.limit_units = {}  # type: Dict[str, Any]
         self._default_layers = []  # type: List[str]
         self._default_cameras = []  # type: List[str]
         self._sending = False
+        self._farm_asked = 0  # the latest farm read asked for; older answers are dropped
+        self._farm_read_for = None  # type: Optional[Tuple[str, str]]
         self._build()
         self._check_timer = QtCore.QTimer(self)
         self._check_timer.setSingleShot(True)
@@ -62,6 +157,8 @@ class SubmitDialog(QtWidgets.QDialog):
         self._check_timer.timeout.connect(self.run_checks)
         self._connect_changes()
         self.reload_scene()
+        if self.farm()[0]:
+            self.read_farm()
 
     # -- building ---------------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -71,16 +168,23 @@ class SubmitDialog(QtWidgets.QDialog):
         self.token_edit = QtWidgets.QLineEdit(token)
         self.token_edit.setEchoMode(QtWidgets.QLineEdit.Password)
         self.token_edit.setPlaceholderText("the farm's access token")
+        self.read_farm_button = QtWidgets.QPushButton("Read farm")
+        self.read_farm_button.setToolTip("Read the farm's host tags, limits and jobs again")
+        self.read_farm_button.clicked.connect(self.read_farm)
+        token_row = QtWidgets.QHBoxLayout()
+        token_row.addWidget(self.token_edit, 1)
+        token_row.addWidget(self.read_farm_button)
         farm_box = QtWidgets.QGroupBox("Farm")
         farm_form = QtWidgets.QFormLayout(farm_box)
         farm_form.addRow("Address", self.url_edit)
-        farm_form.addRow("Token", self.token_edit)
+        farm_form.addRow("Token", token_row)
 
         self.scene_label = QtWidgets.QLabel()
+        self.scene_label.setWordWrap(True)
         self.scene_label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.name_edit = QtWidgets.QLineEdit()
         self.frames_edit = QtWidgets.QLineEdit()
-        self.frames_edit.setToolTip("A frame list such as 1-100x2,150,200-210. Empty: each layer's render range.")
+        self.frames_edit.setToolTip("A frame list such as 1-100x2,150,200-210. Empty: each layer's own frames.")
         self.renderer_combo = QtWidgets.QComboBox()
         self.priority_spin = QtWidgets.QSpinBox()
         self.priority_spin.setRange(0, 100)
@@ -105,20 +209,26 @@ class SubmitDialog(QtWidgets.QDialog):
 
         self.layers_list = QtWidgets.QListWidget()
         self.cameras_list = QtWidgets.QListWidget()
-        lists = QtWidgets.QHBoxLayout()
+        scene_tab = QtWidgets.QWidget()
+        lists = QtWidgets.QHBoxLayout(scene_tab)
         for title, widget in (("Render layers", self.layers_list), ("Cameras", self.cameras_list)):
             box = QtWidgets.QGroupBox(title)
             QtWidgets.QVBoxLayout(box).addWidget(widget)
             widget.setMinimumHeight(80)
             lists.addWidget(box)
 
-        self.checks_tree = QtWidgets.QTreeWidget()
-        self.checks_tree.setHeaderLabels(["Severity", "Check"])
-        self.checks_tree.setRootIsDecorated(False)
-        self.checks_tree.setMinimumHeight(90)
-        self.checks_tree.setWordWrap(True)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(scene_tab, "Layers and cameras")
+        self.tabs.addTab(self._build_scheduling(), "Scheduling")
+
+        self.check_rows = _CheckRows()
+        self.checks_area = QtWidgets.QScrollArea()
+        self.checks_area.setWidgetResizable(True)
+        self.checks_area.setWidget(self.check_rows)
+        self.checks_area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
+        self.checks_area.setMinimumHeight(120)
         checks_box = QtWidgets.QGroupBox("Pre-flight checks")
-        QtWidgets.QVBoxLayout(checks_box).addWidget(self.checks_tree)
+        QtWidgets.QVBoxLayout(checks_box).addWidget(self.checks_area)
 
         self.result_label = QtWidgets.QLabel()
         self.result_label.setWordWrap(True)
@@ -139,20 +249,73 @@ class SubmitDialog(QtWidgets.QDialog):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(farm_box)
         layout.addWidget(job_box)
-        layout.addLayout(lists)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(checks_box, 1)
         layout.addWidget(self.result_label)
         layout.addLayout(buttons)
-        self.resize(560, 680)
+        self.resize(600, 760)
+
+    def _build_scheduling(self) -> Any:
+        self.tags_list = QtWidgets.QListWidget()
+        self.tags_list.setToolTip("The job's frames go only to hosts that have every tag ticked")
+        self.limits_tree = QtWidgets.QTreeWidget()
+        self.limits_tree.setHeaderLabels(["Limit", "Units", "In use"])
+        self.limits_tree.setRootIsDecorated(False)
+        self.limits_tree.setToolTip("Each rendering frame holds this many units of the limits ticked")
+        self.depends_list = QtWidgets.QListWidget()
+        self.depends_list.setToolTip("The job starts when every job ticked is Complete")
+        self.depends_edit = QtWidgets.QLineEdit()
+        self.depends_edit.setPlaceholderText("other jobs to wait for: names, comma-separated")
+        self.paused_check = QtWidgets.QCheckBox("Submit paused")
+        self.comment_edit = QtWidgets.QLineEdit()
+        self.comment_edit.setPlaceholderText("a note for the wranglers")
+        self.attempts_spin = QtWidgets.QSpinBox()
+        self.attempts_spin.setRange(1, 1000)
+        self.attempts_spin.setValue(DEFAULT_MAX_ATTEMPTS)
+        self.attempts_spin.setToolTip("How many times a frame is tried before it is Failed")
+        self.timeout_spin = QtWidgets.QSpinBox()
+        self.timeout_spin.setRange(0, 7 * 24 * 3600)
+        self.timeout_spin.setSingleStep(60)
+        self.timeout_spin.setSuffix(" s")
+        self.timeout_spin.setSpecialValueText("none")
+        self.timeout_spin.setToolTip("A frame rendering longer than this is stopped and counts as failed")
+        self.farm_note = QtWidgets.QLabel("Give the farm's address to choose tags, limits and jobs to wait for.")
+        self.farm_note.setWordWrap(True)
+        for widget in (self.tags_list, self.limits_tree, self.depends_list):
+            widget.setMinimumHeight(60)
+
+        tab = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(tab)
+        form.addRow(self.farm_note)
+        form.addRow("Required tags", self.tags_list)
+        form.addRow("Limits", self.limits_tree)
+        depends = QtWidgets.QVBoxLayout()
+        depends.addWidget(self.depends_list)
+        depends.addWidget(self.depends_edit)
+        form.addRow("Depends on", depends)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.paused_check)
+        row.addStretch(1)
+        row.addWidget(QtWidgets.QLabel("Max attempts"))
+        row.addWidget(self.attempts_spin)
+        row.addWidget(QtWidgets.QLabel("Frame timeout"))
+        row.addWidget(self.timeout_spin)
+        form.addRow(row)
+        form.addRow("Comment", self.comment_edit)
+        return tab
 
     def _connect_changes(self) -> None:
-        for edit in (self.name_edit, self.frames_edit):
+        for edit in (self.name_edit, self.frames_edit, self.comment_edit, self.depends_edit):
             edit.textChanged.connect(self.schedule_checks)
         self.renderer_combo.currentIndexChanged.connect(self.schedule_checks)
-        self.priority_spin.valueChanged.connect(self.schedule_checks)
-        self.chunk_spin.valueChanged.connect(self.schedule_checks)
-        self.layers_list.itemChanged.connect(self.schedule_checks)
-        self.cameras_list.itemChanged.connect(self.schedule_checks)
+        for spin in (self.priority_spin, self.chunk_spin, self.attempts_spin, self.timeout_spin):
+            spin.valueChanged.connect(self.schedule_checks)
+        for widget in (self.layers_list, self.cameras_list, self.tags_list, self.depends_list):
+            widget.itemChanged.connect(self.schedule_checks)
+        self.limits_tree.itemChanged.connect(self.schedule_checks)
+        self.paused_check.toggled.connect(self.schedule_checks)
+        self.url_edit.editingFinished.connect(self._farm_changed)
+        self.token_edit.editingFinished.connect(self._farm_changed)
 
     # -- the scene --------------------------------------------------------------------------------------------------
     def reload_scene(self) -> None:
@@ -190,16 +353,96 @@ class SubmitDialog(QtWidgets.QDialog):
     def _fill(widget: Any, items: Any) -> None:
         widget.clear()
         for name, on in items:
-            item = QtWidgets.QListWidgetItem(name)
+            _checkable(widget, name, name, on)
+
+    # -- the farm's choices -----------------------------------------------------------------------------------------
+    def read_farm(self) -> bool:
+        """Ask the farm for its tags, limits and jobs, off the GUI thread. False when there is no address."""
+        url, token = self.farm()
+        if not url:
+            self.farm_note.setText("Give the farm's address to choose tags, limits and jobs to wait for.")
+            return False
+        try:
+            client = self.client_factory(url, token or None)
+        except (FarmError, ValueError) as exc:
+            self.farm_note.setText(describe_error(exc, "read the farm"))
+            return False
+        self._farm_asked += 1
+        asked, self._farm_read_for = self._farm_asked, (url, token)
+        self.farm_note.setText("Reading the farm's host tags, limits and jobs ...")
+        self.runner.submit(read_farm_choices, client, on_done=lambda got: self._farm_answered(asked, got),
+                           on_error=lambda exc: self._farm_failed(asked, exc))
+        return True
+
+    def _farm_changed(self) -> None:
+        if self.farm() != self._farm_read_for:
+            self.read_farm()
+
+    def _farm_answered(self, asked: int, choices: FarmChoices) -> None:
+        if asked != self._farm_asked:
+            return
+        self.choices = choices
+        keep_tags = set(_checked(self.tags_list))
+        keep_jobs = set(_checked(self.depends_list))
+        keep_limits = self.chosen_limits()
+        for widget in (self.tags_list, self.depends_list, self.limits_tree):
+            widget.blockSignals(True)
+        self.tags_list.clear()
+        for tag in choices.tags:
+            _checkable(self.tags_list, tag, tag, tag in keep_tags)
+        self.depends_list.clear()
+        for name, status in choices.jobs:
+            _checkable(self.depends_list, "%s  (%s)" % (name, status) if status else name, name, name in keep_jobs)
+        self.limits_tree.clear()
+        self.limit_units = {}
+        for name, capacity, in_use in choices.limits:
+            item = QtWidgets.QTreeWidgetItem([name, "", "%d of %d" % (in_use, capacity)])
             item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
-            item.setCheckState(QtCore.Qt.Checked if on else QtCore.Qt.Unchecked)
-            widget.addItem(item)
+            item.setCheckState(0, QtCore.Qt.Checked if name in keep_limits else QtCore.Qt.Unchecked)
+            item.setData(0, QtCore.Qt.UserRole, name)
+            self.limits_tree.addTopLevelItem(item)
+            units = QtWidgets.QSpinBox()
+            units.setRange(1, max(1, capacity) if capacity else 1000)
+            units.setValue(keep_limits.get(name, 1))
+            units.valueChanged.connect(self.schedule_checks)
+            self.limits_tree.setItemWidget(item, 1, units)
+            self.limit_units[name] = units
+        for widget in (self.tags_list, self.depends_list, self.limits_tree):
+            widget.blockSignals(False)
+        notes = []
+        if not choices.tags:
+            notes.append("no host of this farm has tags")
+        if not choices.limits:
+            notes.append("it has no limits")
+        if choices.job_count > len(choices.jobs):
+            notes.append("%d of its %d jobs are listed (unfinished and newest first): type others below"
+                         % (len(choices.jobs), choices.job_count))
+        self.farm_note.setText(("Choices read from the farm: %s." % "; ".join(notes)) if notes
+                               else "Choices read from the farm.")
+        self.schedule_checks()
+        self.farm_read.emit()
+
+    def _farm_failed(self, asked: int, exc: BaseException) -> None:
+        if asked != self._farm_asked:
+            return
+        self.choices = None
+        self.farm_note.setText(describe_error(exc, "read the farm's tags, limits and jobs"))
+        self.farm_read.emit()
+
+    def chosen_limits(self) -> Dict[str, int]:
+        chosen = {}  # type: Dict[str, int]
+        for i in range(self.limits_tree.topLevelItemCount()):
+            item = self.limits_tree.topLevelItem(i)
+            if item.checkState(0) == QtCore.Qt.Checked:
+                name = item.data(0, QtCore.Qt.UserRole)
+                chosen[name] = self.limit_units[name].value() if name in self.limit_units else 1
+        return chosen
 
     # -- options ----------------------------------------------------------------------------------------------------
     def options(self) -> Dict[str, Any]:
-        """The options for ``job_from_scene``: only what differs from the scene's defaults."""
-        options = {"priority": self.priority_spin.value(),
-                   "frames_per_task": self.chunk_spin.value()}  # type: Dict[str, Any]
+        """The options for ``job_from_scene``: what differs from the scene's defaults, and the scheduling fields."""
+        options = {"priority": self.priority_spin.value(), "frames_per_task": self.chunk_spin.value(),
+                   "max_attempts": self.attempts_spin.value()}  # type: Dict[str, Any]
         name = self.name_edit.text().strip()
         if name:
             options["name"] = name
@@ -215,6 +458,25 @@ class SubmitDialog(QtWidgets.QDialog):
         cameras = _checked(self.cameras_list)
         if cameras != self._default_cameras:
             options["cameras"] = cameras
+        tags = _checked(self.tags_list)
+        if tags:
+            options["requires"] = tags
+        limits = self.chosen_limits()
+        if limits:
+            options["limits"] = limits
+        depends = _checked(self.depends_list)
+        for typed in self.depends_edit.text().split(","):
+            if typed.strip() and typed.strip() not in depends:
+                depends.append(typed.strip())
+        if depends:
+            options["depends_on"] = depends
+        if self.paused_check.isChecked():
+            options["paused"] = True
+        comment = self.comment_edit.text().strip()
+        if comment:
+            options["comment"] = comment
+        if self.timeout_spin.value() > 0:
+            options["frame_timeout"] = self.timeout_spin.value()
         return options
 
     def farm(self) -> Any:
@@ -239,18 +501,12 @@ class SubmitDialog(QtWidgets.QDialog):
 
     def _show_checks(self, checks: List[Any]) -> None:
         self.checks = checks
-        self.checks_tree.clear()
-        for check in checks:
-            item = QtWidgets.QTreeWidgetItem([check.severity, check.message])
-            color = QtGui.QColor(SEVERITY_COLORS.get(check.severity, "#9aa0a8"))
-            item.setForeground(0, color)
-            item.setToolTip(1, "%s: %s" % (check.code, check.message))
-            item.setData(0, QtCore.Qt.UserRole, check.code)
-            self.checks_tree.addTopLevelItem(item)
-        if not checks:
-            self.checks_tree.addTopLevelItem(QtWidgets.QTreeWidgetItem(["ok", "Nothing to report."]))
-        self.checks_tree.resizeColumnToContents(0)
+        self.check_rows.show_checks(checks)
         self.submit_button.setEnabled(not self._sending and not self.blocking())
+
+    def check_codes(self) -> List[str]:
+        """The codes of the findings shown, in order."""
+        return [code for _severity, code, _label in self.check_rows.rows if code]
 
     def blocking(self) -> List[Any]:
         return [c for c in self.checks if c.severity == "error"]
