@@ -46,13 +46,22 @@ def run(ns: argparse.Namespace) -> int:
 
 
 class Follow:
+    """Follows one frame's log, attempt after attempt.
+
+    Reads name the attempt (the log route's numbering, which a user's retry does not restart, unlike the frame's
+    ``attempts``): a slot's frame end and the frame's next lease are one commit, so the feed may never show the
+    failed attempt's end, and its last lines (the renderer's error) must still be read before the next attempt's.
+    """
+
     def __init__(self, client: Any, out: Any, ns: argparse.Namespace) -> None:
         self.client = client
         self.out = out
         self.ns = ns
+        self.number: int | None = None     # the attempt being read; None before the frame has one
         self.offset = 0
+        self.printed = False
         self.status: str | None = None
-        self.attempt_key: tuple | None = None
+        self.key: tuple | None = None
 
     def run(self) -> int:
         from farm_node.cli.farm import lookup
@@ -60,7 +69,10 @@ class Follow:
         # The revision first, then the frame: a change between the two is in the feed's next answer.
         summary = self.client.summary()
         revision = summary["revision"]
-        self.read()  # the farm's own words if the job, subjob or frame does not exist
+        self._probe(None)  # the farm's own words if the job, subjob or frame does not exist
+        while self._probe((self.number or 0) + 1):
+            self.number = (self.number or 0) + 1
+        self.read()
         head = summary["jobs"].get(ns.job) or lookup.job_head(self.client, ns.job)
         sub = head["subjobs"].get(ns.subjob) or {}
         if sub.get("status") in lookup.ENDED:
@@ -74,48 +86,71 @@ class Follow:
                 self.see(frame)
                 if self.status == "Queued":
                     self.out.note("frame %d is queued; waiting for it to start (Ctrl-C stops)" % ns.frame)
+        self.catch_up()
         while self.status not in lookup.ENDED:
             answer = self.client.changes(revision, wait=WAIT)
             revision = answer["revision"]
             if ns.job in (answer.get("deleted") or ()):
                 from farm_node.errors import NotFound
-                self.read()
                 raise NotFound("job %r was deleted" % ns.job)
             job = (answer.get("jobs") or {}).get(ns.job)
+            moved = False
             if job is not None:
                 sub = (job.get("subjobs") or {}).get(ns.subjob) or {}
                 frame = (sub.get("frames") or {}).get(ns.frame)
                 if frame is not None:
-                    self.see(frame)
+                    moved = self.see(frame)
                 elif sub.get("status") in lookup.ENDED:
                     self.status = sub["status"]
-            self.read()
-        self.read()  # what the frame wrote between the last read and the news of its end
+            if moved:
+                self.catch_up()
+            else:
+                self.read()
+        self.catch_up()  # what the frame wrote between the last read and the news of its end
         if self.out.as_json:
             self.out.json_line({"job": ns.job, "subjob": ns.subjob, "frame": ns.frame, "status": self.status})
         return 0
 
-    def see(self, frame: dict[str, Any]) -> None:
-        """Take the frame's new state; a new attempt's log is read from its start."""
+    def see(self, frame: dict[str, Any]) -> bool:
+        """Take the frame's new state; True when it may have started another attempt since the last one seen."""
         self.status = frame.get("status")
-        if self.status != "Rendering":
-            return
         key = (frame.get("attempts"), frame.get("started"))
-        if self.attempt_key is not None and key != self.attempt_key:
+        moved = key != self.key
+        self.key = key
+        return moved
+
+    def catch_up(self) -> None:
+        """Read the attempt being read to its end while a newer one exists, then the newest as far as it goes."""
+        while self._probe((self.number or 0) + 1):
             self.read()
+            self.number = (self.number or 0) + 1
             self.offset = 0
-            if not self.out.as_json:
-                self.out.raw("\n----- frame %d: attempt %s -----\n" % (self.ns.frame, frame.get("attempts")))
-        self.attempt_key = key
+            if self.printed and not self.out.as_json:
+                self.out.raw("\n----- frame %d: attempt %d -----\n" % (self.ns.frame, self.number))
+        self.read()
+
+    def _probe(self, number: int | None) -> bool:
+        """Whether the frame has attempt ``number`` (None: whether the frame exists); reads no log bytes."""
+        from maya_plugin.errors import FarmNotFound
+        try:
+            self.client.log_chunk(self.ns.job, self.ns.subjob, self.ns.frame, 1 << 62, number)
+            return True
+        except FarmNotFound:
+            if number is None:
+                raise
+            return False
 
     def read(self) -> None:
+        if self.number is None:
+            return
         ns = self.ns
         start = self.offset
-        text, self.offset = self.client.log_chunk(ns.job, ns.subjob, ns.frame, start)
+        text, self.offset = self.client.log_chunk(ns.job, ns.subjob, ns.frame, start, self.number)
         if not text:
             return
+        self.printed = True
         if self.out.as_json:
-            self.out.json_line({"job": ns.job, "subjob": ns.subjob, "frame": ns.frame, "offset": start,
-                                "log": text})
+            self.out.json_line({"job": ns.job, "subjob": ns.subjob, "frame": ns.frame, "attempt": self.number,
+                                "offset": start, "log": text})
         else:
             self.out.raw(text)

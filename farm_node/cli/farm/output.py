@@ -232,6 +232,7 @@ class Progress:
         if self._task is not None:
             self._progress.remove_task(self._task)
         self._task = self._progress.add_task(description, total=total)
+        self._progress.refresh()  # every stage is seen, even one that ends before the next timed redraw
 
     def update(self, done: int, total: int | None = None) -> None:
         if self._progress is not None and self._task is not None:
