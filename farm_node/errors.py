@@ -8,6 +8,7 @@
     +-- StaleAttempt           a worker's report for an attempt that is no longer the frame's current one
     +-- QueueXMLError          an XML queue file that cannot be read (broken, hostile, wrong version)
     +-- ProgramNotAllowed      a frame names a program this host does not map with --exe
+    +-- StoreError             a store that cannot be used: damaged, of a newer schema, of another farm, unreachable
     +-- CoordinatorUnavailable (a render host) its coordinator cannot be reached, or answered with a server error
     +-- CoordinatorRefused     (a render host) its coordinator refused its token
 
@@ -51,6 +52,10 @@ class QueueXMLError(FarmNodeError, ValueError):
 
 
 class ProgramNotAllowed(FarmNodeError):
+    pass
+
+
+class StoreError(FarmNodeError):
     pass
 
 

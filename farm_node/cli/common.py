@@ -13,8 +13,18 @@ def node_flags(p: argparse.ArgumentParser) -> None:
     """The flags of a host that renders (`serve` and `worker`)."""
     from farm_node.config import Config
     d = Config()
-    p.add_argument("--token", help="access token (default: FARM_TOKEN, else one kept in the data folder)")
+    p.add_argument("--token", help="access token (default: FARM_TOKEN, else one kept in the data folder); a worker"
+                                   " takes the coordinator's worker token")
+    p.add_argument("--token-file", help="read the token from this file instead (keeps it out of `ps`)")
     p.add_argument("--name", help="host name this node reports (default: the machine's name)")
+    p.add_argument("--tags", action="append", metavar="TAG[,TAG...]",
+                   help="this host's tags, e.g. gpu,arnold (repeatable): jobs that require tags render only on hosts"
+                        " holding them all")
+    p.add_argument("--map", dest="path_map", action="append", metavar="FROM=TO",
+                   help="map a path prefix in a frame's arguments before it runs here, e.g."
+                        " Z:/projects=/mnt/projects (repeatable)")
+    p.add_argument("--allow-mel", action="store_true", default=None,
+                   help="let frames use Render's flags that run MEL (-preRender, -postRender, -preFrame, ...)")
     p.add_argument("--slots", type=int, help="frames rendered at once (default %d; 0: render nothing)" % d.slots)
     p.add_argument("--exe", action="append", metavar="NAME=PATH",
                    help="a program this host may run, e.g. render=/usr/autodesk/maya2024/bin/Render (repeatable)")

@@ -12,6 +12,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--port", type=int, help="port to listen on (default 8750; 0 picks a free one)")
     s.add_argument("--backup-interval", type=float, help="seconds between automatic XML backups (0: none)")
     s.add_argument("--backup-keep", type=int, help="automatic backups kept (default 24)")
+    s.add_argument("--store", help="where the farm is kept: the embedded SQLite file under --data-dir (default), or"
+                                   " postgresql://USER@HOST:PORT/DB, which several coordinators can share")
+    s.add_argument("--worker-token", help="the render hosts' token (default: FARM_WORKER_TOKEN, else one kept in"
+                                          " DATA_DIR/worker-token)")
     node_flags(s)
     s.set_defaults(run=run)
 

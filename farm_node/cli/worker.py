@@ -13,7 +13,9 @@ from farm_node.cli.common import config_flags, node_flags
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     w = sub.add_parser("worker", help="run a render host that takes frames from a coordinator")
-    w.add_argument("--coordinator", help="the coordinator's address, e.g. http://farm01:8750")
+    w.add_argument("--coordinator", action="append", metavar="URL[,URL...]",
+                   help="the coordinator's address, e.g. http://farm01:8750; several of one farm (repeatable or"
+                        " comma-separated): the worker moves to the next when one stops answering")
     node_flags(w)
     w.set_defaults(run=run)
 
@@ -70,7 +72,7 @@ def serve_worker(cfg: Any, announce: Callable[[str], None] = _say) -> int:
     write_json_atomic(os.path.join(data_dir, "node.json"),
                       {"url": "", "port": 0, "pid": os.getpid(), "name": name, "coordinator": cfg.coordinator})
     announce("PyFarm worker %r rendering %d frame(s) at once for %s (data in %s); programs: %s" % (
-        name, cfg.slots, cfg.coordinator, data_dir,
+        name, cfg.slots, ", ".join(cfg.coordinator), data_dir,
         ", ".join("%s=%s" % kv for kv in sorted(exe_map.mapping.items())) or "none"))
     if recovered:
         announce("  %d frame(s) this worker was rendering when it was killed are reported abandoned" % recovered)

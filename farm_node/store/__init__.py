@@ -12,7 +12,7 @@ from farm_node.store.db import Txn
 from farm_node.store.frames import FramesMixin
 from farm_node.store.jobs import JobsMixin
 from farm_node.store.rows import AttemptRow, FrameRow, HostRow, JobRow, RunnableJob, RunningAttempt, frame_dict
-from farm_node.store.schema import SCHEMA_VERSION
+from farm_node.store.schema import LATEST as SCHEMA_VERSION
 from farm_node.store.views import QueueReader
 
 __all__ = ["Store", "QueueReader", "Txn", "FrameRow", "JobRow", "AttemptRow", "RunningAttempt", "RunnableJob",

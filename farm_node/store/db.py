@@ -14,7 +14,8 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from farm_node.store.schema import ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION
+from farm_node.errors import StoreError
+from farm_node.store import schema
 
 _UPDATE_SQL: dict[tuple, str] = {}
 
@@ -70,10 +71,7 @@ class Database:
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._all_readers: list[sqlite3.Connection] = []
         with self._lock:
-            self._db.executescript(SCHEMA)
-            for table, column, decl in ADDED_COLUMNS:
-                if column not in {r[1] for r in self._db.execute("PRAGMA table_info(%s)" % table)}:
-                    self._db.execute("ALTER TABLE %s ADD COLUMN %s %s" % (table, column, decl))
+            self._migrate()
             # The revision is the highest one stamped on a row: writing it into meta at every commit would cost
             # each frame's report a fifth more. Stores written before kept it in meta; a client that saw a
             # revision that stamped nothing (and is now above this one) is told to reload, see ``changes``.
@@ -82,8 +80,39 @@ class Database:
                 stamped.append(self._db.execute("SELECT COALESCE(MAX(rev), 0) FROM %s" % table).fetchone()[0])
             self.revision = max(stamped)
             self.floor = int(self._meta("floor", 0))
-            if self._meta("schema", None) is None:
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+
+    def _migrate(self) -> None:
+        """Apply the migrations this store lacks, in one transaction; refuse a store of a newer schema."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                       " applied REAL NOT NULL)")
+            done = {r[0] for r in db.execute("SELECT version FROM schema_migrations")}
+            newer = sorted(v for v in done if v > schema.LATEST)
+            if newer:
+                raise StoreError("the store %s has schema version %d, written by a newer PyFarm; this node knows"
+                                 " versions up to %d: run the newer version" % (self.path, newer[-1], schema.LATEST))
+            for version, sql in schema.MIGRATIONS:
+                if version in done:
+                    continue
+                for statement in schema.ddl(sql, "sqlite"):
+                    db.execute(statement)
+                if version == 1:
+                    self._upgrade_first_wave()
+                db.execute("INSERT INTO schema_migrations VALUES (?, strftime('%s','now'))", (version,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _upgrade_first_wave(self) -> None:
+        """A store made before the migrations already had migration 1's tables, maybe without its later columns."""
+        for table, column, decl in schema.FIRST_WAVE_COLUMNS:
+            if column not in {r[1] for r in self._db.execute("PRAGMA table_info(%s)" % table)}:
+                self._db.execute("ALTER TABLE %s ADD COLUMN %s %s" % (table, column, decl))
+        for index in schema.FIRST_WAVE_INDEXES:
+            self._db.execute("DROP INDEX IF EXISTS %s" % index)
 
     def close(self) -> None:
         with self._lock:

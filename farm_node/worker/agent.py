@@ -94,11 +94,10 @@ class _Reporter:
 
 
 class Worker:
-    def __init__(self, url: str, token: str, name: str, data_dir: str, exe_map: ExeMap, slots: int,
+    def __init__(self, url: str | list[str], token: str, name: str, data_dir: str, exe_map: ExeMap, slots: int,
                  heartbeat: float = 5.0, max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
                  announce: Callable[[str], None] = print, transport: Transport | None = None) -> None:
         self.client = CoordinatorClient(url, token, transport)
-        self.url = self.client.url
         self.name = name
         self.data_dir = data_dir
         self.exe_map = exe_map
@@ -240,7 +239,7 @@ class Worker:
                               % self.name)
         elif not online and self._online is not False:
             self.announce("worker %r: cannot reach the coordinator at %s (%s); rendering goes on and reports are"
-                          " kept in %s" % (self.name, self.url, why, self.spool.path))
+                          " kept in %s" % (self.name, self.client.url, why, self.spool.path))
         self._online = online
 
     def _retry_wait(self) -> None:

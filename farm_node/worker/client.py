@@ -54,24 +54,46 @@ class RequestsTransport:
 
 
 class CoordinatorClient:
-    def __init__(self, url: str, token: str, transport: Transport | None = None) -> None:
-        self.url = url.rstrip("/")
+    """``urls``: one coordinator's address, or several of one farm (CONTRACT section 7): a call that cannot reach
+    the current one moves the client to the next for the calls after it."""
+
+    def __init__(self, urls: str | list[str], token: str, transport: Transport | None = None) -> None:
+        self.urls = [u.strip().rstrip("/") for u in ([urls] if isinstance(urls, str) else urls) if u.strip()]
+        if not self.urls:
+            raise ValueError("a worker needs at least one coordinator address")
+        self._current = 0
         self._headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
         self._transport = transport or RequestsTransport()
 
+    @property
+    def url(self) -> str:
+        """The coordinator the next call goes to."""
+        return self.urls[self._current]
+
     def post(self, path: str, body: dict[str, Any], timeout: float) -> tuple[int, dict[str, Any]]:
-        status, raw = self._transport.post(self.url + path, json.dumps(body, separators=(",", ":")).encode(),
-                                           self._headers, timeout)
+        url = self.url
+        try:
+            status, raw = self._transport.post(url + path, json.dumps(body, separators=(",", ":")).encode(),
+                                               self._headers, timeout)
+        except CoordinatorUnavailable:
+            self._move(url)
+            raise
         if status == 401:
             raise CoordinatorRefused("the coordinator at %s refused the token: give the worker the coordinator's"
                                      " token (--token or FARM_TOKEN)" % self.url)
         if status >= 500:
+            self._move(url)
             raise CoordinatorUnavailable("HTTP %d" % status)
         try:
             data = json.loads(raw)
         except ValueError:
             raise CoordinatorUnavailable("an answer that is not JSON") from None
         return status, data if isinstance(data, dict) else {}
+
+    def _move(self, failed: str) -> None:
+        # Only the first thread to see this address fail moves on: the others' calls failed on the same one.
+        if len(self.urls) > 1 and self.url == failed:
+            self._current = (self._current + 1) % len(self.urls)
 
     def close(self) -> None:
         self._transport.close()
