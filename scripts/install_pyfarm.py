@@ -5,13 +5,16 @@ and later; shared/notes/maya.md section 6):
 
 1. copies the Maya side (``maya_plugin/``, ``plug-ins/``, ``icons/``) into ``<MAYA_APP_DIR>/modules/PyFarm/`` and
    writes ``<MAYA_APP_DIR>/modules/PyFarm.mod`` from ``mod/PyFarm.mod`` (the module's path made ``PyFarm``);
-2. when Maya's own Python cannot import ``requests``, installs it for that Python into the module:
-   ``mayapy -m pip install --target <module>/vendor/py3X requests`` in a subprocess (``maya_plugin.maya_ui`` puts that
-   folder on sys.path). Without it PyFarm still works through Python's own ``urllib``, so a failed pip is a warning;
-3. makes the module known to this session (``loadModule``), loads the ``pyfarm`` plug-in and sets it to autoload.
+2. makes the module known to this session (``loadModule``), loads the ``pyfarm`` plug-in and sets it to autoload.
 
-Steps 1 and 2 run on a worker thread (they copy files and may download): Maya stays responsive and a small window
-shows each step, pip's own lines included, and says what failed. Step 3 runs on Maya's main thread when they are done.
+Nothing is downloaded, so it installs on a studio workstation without internet: the module holds everything the
+plug-in needs. The farm client talks HTTP through ``requests`` when Maya's Python happens to have it (a studio may
+add it to ``<module>/vendor/py3X``, which ``maya_plugin.maya_ui`` puts on sys.path), and through the standard
+library's ``urllib`` otherwise (``maya_plugin.farm_client``; some Maya builds cannot even import ``urllib3``:
+aws-deadline/deadline-cloud-for-maya#133).
+
+Step 1 runs on a worker thread (it copies files): Maya stays responsive and a small window shows each step and says
+what failed. Step 2 runs on Maya's main thread when it is done.
 
 Outside the drop, ``install(...)`` does the same with explicit paths (tests; ``show=False`` for no window).
 """
@@ -20,7 +23,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
 from typing import Any, Callable, List, Optional
@@ -55,32 +57,17 @@ def maya_app_dir() -> str:
     return os.path.join(home, "maya")
 
 
-def find_mayapy() -> Optional[str]:
-    """Maya's Python interpreter: ``$MAYA_LOCATION/bin/mayapy``, else beside the running Maya executable."""
-    name = "mayapy.exe" if sys.platform == "win32" else "mayapy"
-    folders = []
-    if os.environ.get("MAYA_LOCATION"):
-        folders.append(os.path.join(os.environ["MAYA_LOCATION"], "bin"))
-    folders.append(os.path.dirname(sys.executable))
-    folders.append(os.path.join(os.path.dirname(os.path.dirname(sys.executable)), "bin"))  # macOS: Contents/bin
-    for folder in folders:
-        path = os.path.join(folder, name)
-        if os.path.isfile(path):
-            return path
-    return None
-
-
 class Installer(object):
     """One installation: what goes where, the steps, and what happened (``lines``, ``ok``, ``done``)."""
 
-    def __init__(self, source: Optional[str] = None, app_dir: Optional[str] = None, mayapy: Optional[str] = None,
-                 python_tag: Optional[str] = None, say: Optional[Callable[[str], Any]] = None) -> None:
+    def __init__(self, source: Optional[str] = None, app_dir: Optional[str] = None,
+                 say: Optional[Callable[[str], Any]] = None) -> None:
         self.source = os.path.abspath(source or source_root())
         self.modules_dir = os.path.join(app_dir or maya_app_dir(), "modules")
         self.target = os.path.join(self.modules_dir, MODULE_NAME)
         self.mod_file = os.path.join(self.modules_dir, MODULE_NAME + ".mod")
-        self.mayapy = mayapy if mayapy is not None else find_mayapy()
-        self.vendor = os.path.join(self.target, "vendor", python_tag or "py%d%d" % sys.version_info[:2])
+        # packages a studio added for this Python (see the module docstring); the installer puts none there
+        self.vendor = os.path.join(self.target, "vendor", "py%d%d" % sys.version_info[:2])
         self.lines = []  # type: List[str]
         self.warnings = []  # type: List[str]
         self.error = ""
@@ -120,61 +107,27 @@ class Installer(object):
             f.write(text)
         self.say("Wrote the module file %s" % self.mod_file)
 
-    def _env(self) -> dict:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = self.vendor
-        env.pop("PYTHONHOME", None)
-        return env
-
-    def ensure_requests(self) -> bool:
-        """Install ``requests`` for Maya's Python into the module when that Python cannot import it."""
-        if not self.mayapy:
-            self.warn("Maya's Python (mayapy) was not found, so requests was not checked; PyFarm will use Python's "
-                      "own urllib. Set MAYA_LOCATION and install again to add it.")
-            return False
-        check = subprocess.run([self.mayapy, "-c", "import requests"], env=self._env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, universal_newlines=True)
-        if check.returncode == 0:
-            self.say("Maya's Python already has requests.")
-            return True
-        self.say("Installing requests for Maya's Python into %s (this downloads it) ..." % self.vendor)
-        os.makedirs(self.vendor, exist_ok=True)
-        command = [self.mayapy, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--upgrade",
-                   "--target", self.vendor, "requests"]
-        self.say("$ " + " ".join(command))
-        process = subprocess.Popen(command, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   universal_newlines=True)
-        assert process.stdout is not None
-        tail = []  # type: List[str]
-        for line in process.stdout:
-            line = line.rstrip()
-            tail = (tail + [line])[-5:]
-            self.say("  " + line)
-        if process.wait() != 0:
-            reason = "; ".join(l.strip() for l in tail if l.strip()) or "exit status %d" % process.returncode
-            self.warn("pip could not install requests (%s). PyFarm works without it, through Python's own urllib." %
-                      reason)
-            return False
-        self.say("requests is installed for Maya's Python.")
-        return True
+    def http_note(self) -> None:
+        self.say("Nothing to download: PyFarm talks to the farm through Python's own urllib when Maya's Python has "
+                 "no requests package.")
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
         self.say("Warning: " + text)
 
     def run_files(self) -> None:
-        """Steps 1 and 2 (no Maya calls: safe on a worker thread). Sets ``error`` on failure."""
+        """Step 1 (no Maya calls: safe on a worker thread). Sets ``error`` on failure."""
         try:
             self.copy_files()
             self.write_mod()
-            self.ensure_requests()
-        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            self.http_note()
+        except (OSError, RuntimeError) as exc:
             self.error = "%s: %s" % (type(exc).__name__, exc)
             self.say("Failed: " + self.error)
 
     # -- Maya's main thread --------------------------------------------------------------------------------------------
     def finish_in_maya(self) -> None:
-        """Step 3: the module in this session, the plug-in loaded and set to autoload."""
+        """Step 2: the module in this session, the plug-in loaded and set to autoload."""
         try:
             if self.error:
                 return
@@ -205,12 +158,11 @@ class Installer(object):
             self.done.set()
 
 
-def install(source: Optional[str] = None, app_dir: Optional[str] = None, mayapy: Optional[str] = None,
-            show: bool = True, python_tag: Optional[str] = None) -> Installer:
-    """Install from ``source`` into ``app_dir``/modules; steps 1-2 on a worker thread, then step 3 on the main
-    thread (``maya.utils.executeDeferred``). Returns at once; ``installer.done`` is set at the end."""
+def install(source: Optional[str] = None, app_dir: Optional[str] = None, show: bool = True) -> Installer:
+    """Install from ``source`` into ``app_dir``/modules; step 1 on a worker thread, then step 2 on the main thread
+    (``maya.utils.executeDeferred``). Returns at once; ``installer.done`` is set at the end."""
     window = _ProgressWindow() if show else None
-    installer = Installer(source, app_dir, mayapy, python_tag, say=window.say if window else None)
+    installer = Installer(source, app_dir, say=window.say if window else None)
     if window is not None:
         window.installer = installer
     installer.say("Installing PyFarm from %s into %s" % (installer.source, installer.target))
