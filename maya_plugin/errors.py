@@ -60,7 +60,12 @@ class SubmitError(FarmError):
 
 
 class FrameListError(SubmitError, ValueError):
-    """A frame list that cannot be parsed or renders nothing; the message names the bad part."""
+    """A frame list that cannot be parsed or renders nothing; the message names every bad part, ``problems`` lists
+    them one by one."""
+
+    def __init__(self, message: str, problems: Any = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems) if problems else [message]
 
 
 class SceneError(SubmitError):

@@ -71,9 +71,7 @@ def _parse_part(part: str, out: set, problems: List[str]) -> None:
 
 def _failed(problems: List[str]) -> FrameListError:
     # One bad part reads as before; several are all named, so the artist fixes the list in one go.
-    error = FrameListError(problems[0] if len(problems) == 1 else "; ".join(problems))
-    error.problems = list(problems)  # type: ignore[attr-defined]
-    return error
+    return FrameListError("; ".join(problems), problems)
 
 
 def parse_frames(text: str) -> List[int]:
