@@ -24,7 +24,7 @@ them: every layer would render as masterLayer (AWS Deadline Cloud PR #388) |
 | ``vray_frames`` | info | V-Ray renders its "Specific frames" list: the frames it reads there |
 | ``still`` | info | animation is off: one image of the current frame, named without a frame number |
 | ``image_names`` | info | the farm names a layer's images with ``-im`` so that tasks do not overwrite each other |
-| ``image_names_collide`` | error | images would overwrite each other and the renderer's names cannot be set by the farm |
+| ``image_names_collide`` | error | images would overwrite each other, and the farm cannot rename this renderer's |
 | ``outside_project`` | warning | the scene is not inside the Maya project set: its tasks get no ``-proj`` |
 | ``fractional_frames`` | warning | the render globals' start, end or step is not a whole frame (it is rounded) |
 | ``local_output`` | warning | the output folder is on a local drive of the artist's machine |
@@ -228,9 +228,10 @@ def run_checks(scene: SceneInfo, frames: Union[None, str, Iterable[int]] = None,
                 add(ERROR, "no_frames", "Render layer %s: %s." % (layer.name, exc))
 
     if stills:
-        add(INFO, "still", "Animation is off in the render settings of render layer%s %s: one image of frame %d (the "
-            "scene's current frame as saved) renders, named without a frame number. Type frames to render a "
-            "numbered sequence instead." % (_plural(stills), ", ".join(stills), int(round(scene.current_frame))))
+        add(INFO, "still", "Animation is off in the render settings of render layer%s %s: one image renders, named "
+            "without a frame number, of the frame that is current in the saved scene (frame %d now: save the scene "
+            "after moving the time slider). Type frames to render a numbered sequence instead."
+            % (_plural(stills), ", ".join(stills), int(round(scene.current_frame))))
 
     if default_only:
         add(WARNING, "default_cameras_only", "Only Maya's default cameras (persp/top/front/side) are renderable in "

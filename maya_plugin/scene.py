@@ -36,7 +36,8 @@ from .errors import SceneError
 from .renderers import MENTAL_RAY_PLUGIN
 
 __all__ = ["CameraInfo", "LayerInfo", "SkippedLayer", "SceneInfo", "read_scene", "DEFAULT_CAMERAS", "DEFAULT_LAYER",
-           "MASTER_LAYER", "MAYA_CALLS", "NOT_RENDERABLE", "RENDER_SETUP_IGNORES_LEGACY", "VRAY_SPECIFIC_FRAMES", "SWITCH_ATTEMPTS"]
+           "MASTER_LAYER", "MAYA_CALLS", "NOT_RENDERABLE", "RENDER_SETUP_IGNORES_LEGACY", "VRAY_SPECIFIC_FRAMES",
+           "SWITCH_ATTEMPTS"]
 
 #: The master layer's node, and its name in the UI (DL ``GetRenderLayerDisplayName``).
 DEFAULT_LAYER = "defaultRenderLayer"

@@ -203,8 +203,9 @@ def test_local_output_check(maya_scene, monkeypatch):
 def test_a_still_says_which_frame_and_name_render(maya_scene):
     checks = checks_for(maya_scene, "animation_off")
     assert checks == [Check(INFO, "still", "Animation is off in the render settings of render layer masterLayer: one "
-                            "image of frame 42 (the scene's current frame as saved) renders, named without a frame "
-                            "number. Type frames to render a numbered sequence instead.")]
+                            "image renders, named without a frame number, of the frame that is current in the saved "
+                            "scene (frame 42 now: save the scene after moving the time slider). Type frames to render "
+                            "a numbered sequence instead.")]
     assert checks_for(maya_scene, "animation_off", frames="1-3") == []
 
 

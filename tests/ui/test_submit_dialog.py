@@ -306,7 +306,7 @@ def test_v_ray_lists_and_stills_show_what_renders(qtbot, fake_scene, make_dialog
     dialog.reload_scene()
     assert dialog.frames_edit.placeholderText() == "42 (a still: no frame number)"
     assert dialog.check_codes() == ["still"]
-    assert "one image of frame 42" in rows(dialog)[0][2]
+    assert "(frame 42 now" in rows(dialog)[0][2]
 
 
 def test_the_farms_errors_are_said_in_plain_words(qtbot, fake_scene, make_dialog, farm_node_server, unique_name):
