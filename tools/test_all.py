@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Run the whole test suite on the Maya matrix: the README's test command, and what .ci/run runs.
 
-1. The node's Python (the interpreter running this script, 3.10+) in ``.venv``: every test, with PySide6.
+1. The node's Python (the interpreter running this script, 3.10+) in ``.venv-test``: every test, with the PySide6 of
+   the Maya that ships this Python. A virtual environment of its own: the README's ``.venv`` is the user's, and
+   filling it with a pinned PySide6 would change what they installed.
 2. Maya 2022's Python 3.7 with PySide2 in ``.venv37``: the Maya side's tests (tests/maya, tests/ui), against a node run
    by the first environment's Python.
 3. Python 3.11 with PySide6 (Maya 2025/2026) in ``.venv311`` when the node's Python is not already 3.11.
    ``PYFARM_MATRIX=full`` adds Python 3.13 with PySide6 (Maya 2027) in ``.venv313``.
 
-Each environment is made and filled on first use and refilled when pyproject.toml changes. An interpreter that
-cannot be found is skipped with a line saying so; the run fails if any run environment fails.
+Each environment (all of them this script's own) is made and filled on first use and refilled when pyproject.toml
+changes, with a line saying which and where. An interpreter that cannot be found is skipped with a line saying so;
+the run fails if any run environment fails.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WINDOWS = sys.platform == "win32"
 MAYA_TESTS = ["tests/maya", "tests/ui"]
+NODE_VENV = ".venv-test"   # not the README's .venv: that one is the user's own
 MAYA_DEPS = {
     "3.7": ["requests", "PySide2==5.15.2.1", "pytest>=7,<8", "pytest-qt>=4.2", "pytest-timeout"],
     # The PySide6 that Maya 2025 and 2026 ship; Maya 2027's is 6.8 (the VFX Reference Platform CY2026).
@@ -111,10 +115,12 @@ def main() -> int:
         say("run this with Python 3.10 or newer (the farm node's Python); this is %s" % sys.version.split()[0])
         return 2
     results: dict[str, str] = {}
+    say("virtual environments of its own, in %s: %s (the node's Python), .venv37, .venv311, .venv313 (the Maya "
+        "side's); a .venv of yours is left alone" % (ROOT, NODE_VENV))
     here = "%d.%d" % sys.version_info[:2]
     # The node's environment also runs the Maya side's tests, with the PySide6 of the Maya that has this Python.
     qt = [d for d in MAYA_DEPS.get(here, []) if d.startswith("PySide")] or [".[qt]"]
-    node_py = ensure_env(os.path.join(ROOT, ".venv"), sys.executable, ["-e", ".[test]", *qt])
+    node_py = ensure_env(os.path.join(ROOT, NODE_VENV), sys.executable, ["-e", ".[test]", *qt])
     node_version = subprocess.run([node_py, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                                   capture_output=True, text=True, check=True).stdout.strip()
     label = "python %s (node, Maya side with PySide6)" % node_version
