@@ -42,7 +42,7 @@ class QueueReader:
                   ) -> tuple[dict[str, Any], dict[int, tuple]]:
         job_id, name, priority, max_attempts, frame_timeout, paused, submitted, extra = row[:8]
         if per is None:
-            per = self._store.counts(job_id)
+            per = self._store.counts(job_id, db)
         total: dict[str, int] = {}
         for c in per.values():
             for k, v in c.items():
@@ -115,9 +115,7 @@ class QueueReader:
         A connection of its own in one read transaction: WAL gives it a fixed view of the queue while the node
         keeps writing, and the backup never holds the whole queue in memory.
         """
-        db = sqlite3.connect(self._store.path, check_same_thread=False)
-        try:
-            db.execute("BEGIN")
+        with self._store.export_snapshot() as db:
             heads = db.execute(_JOB_HEAD_SQL + (" WHERE name=?" if name else "") + " ORDER BY id",
                                (name,) if name else ()).fetchall()
             for row in heads:
@@ -128,12 +126,14 @@ class QueueReader:
                     job.setdefault(k, v)
                 subjobs = db.execute("SELECT id, name, extra FROM subjobs WHERE job_id=? ORDER BY id",
                                      (job_id,)).fetchall()
-                job["subjobs"] = ((sname, dict(json.loads(sextra), frames=_snapshot_frames(db, sid)))
+                job["subjobs"] = ((sname, dict(json.loads(sextra), frames=self._frames_of_subjob(db, sid)))
                                   for sid, sname, sextra in subjobs)
                 yield jname, job
-            db.execute("COMMIT")
-        finally:
-            db.close()
+
+    def _frames_of_subjob(self, db: Any, subjob_id: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        for r in self._store.stream(db, "SELECT %s FROM frames WHERE subjob_id=? ORDER BY number" % FRAME_COLS,
+                                    (subjob_id,)):
+            yield r[3], frame_dict(r)
 
     # -- the changes feed ---------------------------------------------------------------------------------------
     def changes(self, since: int) -> dict[str, Any]:
@@ -171,13 +171,3 @@ class QueueReader:
                 if head:
                     head[1][f[2]][1]["frames"][str(f[3])] = frame_dict(f)
             return {"revision": revision, "reload": False, "jobs": jobs, "deleted": deleted}
-
-
-def _snapshot_frames(db: sqlite3.Connection, subjob_id: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    cursor = db.execute("SELECT %s FROM frames WHERE subjob_id=? ORDER BY number" % FRAME_COLS, (subjob_id,))
-    while True:
-        rows = cursor.fetchmany(2000)
-        if not rows:
-            return
-        for r in rows:
-            yield r[3], frame_dict(r)
