@@ -114,3 +114,28 @@ def test_show_of_an_unknown_job_is_the_farms_refusal(farm, unique_name):
     assert json.loads(r.stdout) == {"error": "no job named %r on this farm" % name, "status": 404}
     r = farm("show", unique_name("ghost"), "--subjob", "x")
     assert r.returncode == 1
+
+
+class _CountingClient(object):
+    def __init__(self) -> None:
+        self.downloads = 0
+
+    def job(self, name):  # type: ignore[no-untyped-def]
+        self.downloads += 1
+        return {"subjobs": {"sub1": {"frames": {7: {"status": "Rendering"}}}}}
+
+
+def test_a_big_job_is_not_downloaded_for_its_frames():
+    import pytest
+
+    from farm_node.cli.farm import lookup
+    from farm_node.errors import ConfigError
+    client = _CountingClient()
+    big = {"frames": {"total": lookup.FETCH_CAP + 1}}
+    with pytest.raises(ConfigError, match="has %d frames" % (lookup.FETCH_CAP + 1)):
+        lookup.job_with_frames(client, "big", big)
+    assert lookup.frame_of(client, "big", big, "sub1", 7) is None
+    assert client.downloads == 0
+    small = {"frames": {"total": lookup.FETCH_CAP}}
+    assert lookup.frame_of(client, "small", small, "sub1", 7) == {"status": "Rendering"}
+    assert client.downloads == 1
