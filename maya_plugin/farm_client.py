@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 from urllib.parse import quote, urlencode
 
 from maya_plugin.errors import (FarmAuthError, FarmConflict, FarmError, FarmNotFound, FarmRejected,
@@ -231,19 +231,66 @@ class FarmClient(object):
         where each subjob has no ``frames`` key. Small however many frames the farm holds."""
         return self._json("GET", "/api/summary")
 
-    def job(self, name: str) -> Dict[str, Any]:
+    def job(self, name: str, frames: bool = True) -> Dict[str, Any]:
+        """One job; with ``frames=False`` its fields, counts and subjobs only (small however big the job)."""
+        if not frames:
+            return self._json("GET", "/api/jobs/%s?frames=false" % _q(name))
         return int_frame_keys({name: self._json("GET", "/api/jobs/" + _q(name))})[name]
 
-    def changes(self, since: int = 0, wait: float = 0.0) -> Dict[str, Any]:
+    def changes(self, since: int = 0, wait: float = 0.0,
+                watch: Optional[Iterable[Tuple[str, str]]] = None) -> Dict[str, Any]:
         """What changed after revision ``since``, waiting up to ``wait`` seconds for something to change.
 
         The answer has the shape of the job dictionary holding only what changed; ``reload`` true means ``jobs`` is
         the whole queue and replaces what the caller has (see docs/DESIGN.md).
+
+        With ``watch`` (a list of (job, subjob), maybe empty) the feed is narrowed to what a monitor shows: every
+        changed job and subjob with its counts, frames only of the watched subjobs (compact: no stdout, argv or
+        command), ``refetch`` naming the watched subjobs whose page must be read again; a reload is then the
+        summary, not the queue (docs/API.md, "Reads that stay small").
         """
-        query = urlencode({"since": int(since), "wait": float(wait)})
-        answer = self._json("GET", "/api/changes?" + query, timeout=self.timeout + float(wait))
+        params = [("since", str(int(since))), ("wait", str(float(wait)))]  # type: List[Tuple[str, str]]
+        if watch is not None:
+            params.append(("view", "summary"))
+            params.extend(("watch", "%s/%s" % (job, subjob)) for job, subjob in watch)
+        answer = self._json("GET", "/api/changes?" + urlencode(params), timeout=self.timeout + float(wait))
         int_frame_keys(answer.get("jobs") or {})
         return answer
+
+    def frames(self, job: str, subjob: str, offset: int = 0, limit: int = 200, sort: str = "number",
+               descending: bool = False, status: Optional[Iterable[str]] = None, host: Optional[str] = None,
+               first: Optional[int] = None, last: Optional[int] = None) -> Dict[str, Any]:
+        """A page of one subjob's frames, sorted and filtered by the node: ``{"revision", "total", "offset",
+        "frames": [{"number", "status", "host", "pid", "command", ...}]}``; ``total`` counts the frames that pass
+        the filter. ``sort``: number, status, progress, host, pid, attempts, started, finished, elapsed,
+        exit_code."""
+        return self._json("GET", self._page_path(job, subjob, offset, limit, sort, descending, status, host, first,
+                                                 last, False))
+
+    def frame_numbers(self, job: str, subjob: str, offset: int = 0, limit: int = 1000000, sort: str = "number",
+                      descending: bool = False, status: Optional[Iterable[str]] = None, host: Optional[str] = None,
+                      first: Optional[int] = None, last: Optional[int] = None) -> List[int]:
+        """The frame numbers of rows ``offset`` to ``offset + limit`` of the same sorted, filtered view."""
+        answer = self._json("GET", self._page_path(job, subjob, offset, limit, sort, descending, status, host,
+                                                   first, last, True))
+        return [int(n) for n in answer["numbers"]]
+
+    @staticmethod
+    def _page_path(job: str, subjob: str, offset: int, limit: int, sort: str, descending: bool,
+                   status: Optional[Iterable[str]], host: Optional[str], first: Optional[int], last: Optional[int],
+                   numbers: bool) -> str:
+        params = [("offset", str(int(offset))), ("limit", str(int(limit))), ("sort", sort),
+                  ("order", "desc" if descending else "asc")]  # type: List[Tuple[str, str]]
+        params.extend(("status", s) for s in (status or ()))
+        if host is not None:
+            params.append(("host", host))
+        if first is not None:
+            params.append(("first", str(int(first))))
+        if last is not None:
+            params.append(("last", str(int(last))))
+        if numbers:
+            params.append(("numbers", "true"))
+        return "/api/jobs/%s/subjobs/%s/frames?%s" % (_q(job), _q(subjob), urlencode(params))
 
     def pause(self, name: str) -> Dict[str, Any]:
         return self._json("POST", "/api/jobs/%s/pause" % _q(name))

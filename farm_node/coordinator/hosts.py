@@ -106,9 +106,13 @@ class HostRegistry:
         """``GET /api/workers``: every host with its state, given the frames each holds and the jobs it may not
         render."""
         out = []
+        now = self.clock()
         for h in self.all():
             n = held.get(h.name, 0)
+            # The node's own slots live in this process: it answering is their sign of life (their last lease may
+            # be a long frame ago). ``seen_ago`` is counted on this node's clock, not the client's.
+            last_seen = now if h.local else h.last_seen
             out.append({"name": h.name, "state": scheduler.host_state(h.lost, h.stopped, n), "slots": h.slots,
-                        "frames": n, "last_seen": h.last_seen, "local": h.local,
-                        "blocklisted": blocked.get(h.name, []), **h.info})
+                        "frames": n, "last_seen": last_seen, "seen_ago": max(0.0, now - last_seen) if last_seen
+                        else None, "local": h.local, "blocklisted": blocked.get(h.name, []), **h.info})
         return out

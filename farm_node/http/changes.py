@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from farm_node.http.common import Wakeup, json_response
+from farm_node.http.common import ApiError, Wakeup, json_response
 from farm_node.store import QueueReader
 from farm_node.wire import MAX_WAIT
 
@@ -50,7 +50,19 @@ def router(reader: QueueReader, changes: Wakeup) -> APIRouter:
     reader.on_change(changes.notify)
 
     @r.get("/api/changes", tags=["jobs"])
-    async def feed(since: int = Query(0, ge=0), wait: float = Query(0.0, ge=0)) -> Any:
+    async def feed(since: int = Query(0, ge=0), wait: float = Query(0.0, ge=0),
+                   view: str | None = Query(None, pattern="^summary$", description="summary: jobs and subjobs with "
+                                            "counts, frames only of the watched subjobs"),
+                   watch: list[str] = Query([], description="JOB/SUBJOB whose frames a summary view follows")
+                   ) -> Any:
+        pairs = []
+        for item in watch:
+            parts = item.split("/")
+            if len(parts) != 2 or not all(parts):
+                raise ApiError(422, "watch: JOB/SUBJOB (names hold no '/'), not %r" % item[:200], path="watch")
+            pairs.append((parts[0], parts[1]))
+        if pairs and view is None:
+            raise ApiError(422, "watch goes with view=summary", path="watch")
         wait = min(wait, MAX_WAIT)
         if wait > 0:
             pause = min(pacing.pause_for(since), wait)
@@ -62,7 +74,10 @@ def router(reader: QueueReader, changes: Wakeup) -> APIRouter:
                 await changes.wait(lambda: reader.revision != since, wait - pause)
                 if reader.revision != since:
                     await asyncio.sleep(COALESCE_SECONDS)
-        answer = await run_in_threadpool(reader.changes, since)
+        if view is None:
+            answer = await run_in_threadpool(reader.changes, since)
+        else:
+            answer = await run_in_threadpool(reader.watched_changes, since, pairs)
         pacing.answered(answer["revision"])
         return json_response(answer)
 

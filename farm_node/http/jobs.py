@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +13,7 @@ from farm_node import __version__
 from farm_node.coordinator import Coordinator
 from farm_node.http.common import ApiError, file_range, json_response, read_json
 from farm_node.store import QueueReader
+from farm_node.store.views import NUMBERS_LIMIT, PAGE_LIMIT
 
 JOB_DICT_SCHEMA = {
     "type": "object",
@@ -45,8 +47,25 @@ def router(coordinator: Coordinator, reader: QueueReader, node_name: str) -> API
         return json_response(reader.summary_dict())
 
     @r.get("/api/jobs/{job}", tags=["jobs"])
-    def job(job: str) -> Any:
-        return json_response(reader.job_dict(job))
+    def job(job: str, frames: bool = Query(True, description="false: the job's fields, counts and subjobs only, "
+                                                              "as the summary holds it")) -> Any:
+        return json_response(reader.job_dict(job) if frames else reader.job_head(job))
+
+    @r.get("/api/jobs/{job}/subjobs/{subjob}/frames", tags=["jobs"])
+    def frame_page(job: str, subjob: str, offset: int = Query(0, ge=0), limit: int = Query(200, ge=0),
+                   sort: str = Query("number", description="number, status, progress, host, pid, attempts, "
+                                                           "started, finished, elapsed or exit_code"),
+                   order: str = Query("asc", pattern="^(asc|desc)$"),
+                   status: list[str] = Query([], description="frame statuses to keep (repeated, or comma-separated)"),
+                   host: str | None = None, first: int | None = None, last: int | None = None,
+                   numbers: bool = Query(False, description="only the frame numbers, up to %d" % NUMBERS_LIMIT)
+                   ) -> Any:
+        most = NUMBERS_LIMIT if numbers else PAGE_LIMIT
+        if limit > most:
+            raise ApiError(422, "limit: at most %d frames a page" % most, path="limit")
+        statuses = [s for part in status for s in part.split(",") if s]
+        return json_response(reader.frame_page(job, subjob, offset, limit, sort, order == "desc", statuses, host,
+                                               first, last, time.time(), numbers))
 
     @r.delete("/api/jobs/{job}", tags=["jobs"])
     def delete(job: str) -> Any:

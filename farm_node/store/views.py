@@ -9,15 +9,43 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from farm_node import scheduler
-from farm_node.errors import NotFound
+from farm_node.errors import JobSpecError, NotFound
 from farm_node.store.db import Database
 from farm_node.store.rows import FRAME_COLS, frame_dict
 
 # A changes answer with more frames than this is sent as a reload: the whole queue is cheaper to apply.
 CHANGES_LIMIT = 50000
+# A watched subjob with more changed frames than this since the client's revision is not sent frame by frame in the
+# narrowed feed: it is named in "refetch", and the client reads again the page it shows (a cancel of 100,000 frames
+# costs the client one page, not 100,000 rows).
+WATCH_LIMIT = 2000
+# Rows one page of frames may hold (numbers only: many more, they are what "select all" of a filtered view needs).
+PAGE_LIMIT = 5000
+NUMBERS_LIMIT = 1000000
+
+# A frame of a page or of the narrowed feed, compact: no stdout tail and no argv (the log view fetches the log). The
+# feed leaves the command out too: it never changes once submitted, and the page the client shows carries it.
+_FEED_COLS = ("number", "status", "host", "pid", "attempts", "progress", "started", "finished", "exit_code", "error")
+_PAGE_COLS = _FEED_COLS + ("command", "extra")
+# How each sortable key of a page orders frames (a SQL expression; "?" is the reader's now, for elapsed). Ties go by
+# frame number, so pages never overlap; frames without a value come last either way. The status order is the
+# panel's: what needs a look first.
+PAGE_SORTS = {
+    "number": "number",
+    "status": "CASE status WHEN 'Rendering' THEN 0 WHEN 'Failed' THEN 1 WHEN 'Queued' THEN 2 WHEN 'Cancelled' THEN 3"
+              " ELSE 4 END",
+    "progress": "CASE WHEN status='Complete' THEN 100 ELSE progress END",
+    "host": "host",
+    "pid": "pid",
+    "attempts": "attempts",
+    "started": "started",
+    "finished": "finished",
+    "elapsed": "COALESCE(finished, ?) - started",
+    "exit_code": "exit_code",
+}
 
 _JOB_HEAD_SQL = "SELECT id, name, priority, max_attempts, frame_timeout, paused, submitted, extra FROM jobs"
 
@@ -108,6 +136,158 @@ class QueueReader:
                 del sub["frames"]
         return {"revision": revision, "jobs": jobs}
 
+    def job_head(self, name: str) -> dict[str, Any]:
+        """One job as the summary holds it: its fields, counts and subjobs, no frames."""
+        with self._store.snapshot() as db:
+            row = db.execute(_JOB_HEAD_SQL + " WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise NotFound("no job named %r on this farm" % name)
+            job = self._job_head(db, row)[0]
+        for sub in job["subjobs"].values():
+            del sub["frames"]
+        return job
+
+    # -- pages of frames ----------------------------------------------------------------------------------------
+    def frame_page(self, job: str, subjob: str, offset: int = 0, limit: int = 200, sort: str = "number",
+                   descending: bool = False, statuses: Sequence[str] = (), host: str | None = None,
+                   first: int | None = None, last: int | None = None, now: float = 0.0,
+                   numbers: bool = False) -> dict[str, Any]:
+        """Frames ``offset`` to ``offset + limit`` of one subjob, sorted by ``sort`` (a key of ``PAGE_SORTS``) and
+        filtered (statuses, host, frame range), as compact rows; ``total`` is how many frames pass the filter.
+        With ``numbers``, only their frame numbers (what an action on a whole filtered view needs)."""
+        if sort not in PAGE_SORTS:
+            raise JobSpecError("sort", "frames sort by one of %s" % ", ".join(PAGE_SORTS))
+        bad = [s for s in statuses if s not in scheduler.FRAME_STATUSES]
+        if bad:
+            raise JobSpecError("status", "no frame status %r (one of %s)" % (bad[0],
+                                                                            ", ".join(scheduler.FRAME_STATUSES)))
+        revision = self._store.revision
+        with self._store.snapshot() as db:
+            sid = _subjob_id(db, job, subjob)
+            if sid is None:
+                raise NotFound("no subjob %r of a job named %r on this farm" % (subjob, job))
+            where, args = "subjob_id=?", [sid]
+            if statuses:
+                where += " AND status IN (%s)" % ",".join("?" * len(statuses))
+                args.extend(statuses)
+            if host is not None:
+                where += " AND host=?"
+                args.append(host)
+            if first is not None:
+                where += " AND number>=?"
+                args.append(first)
+            if last is not None:
+                where += " AND number<=?"
+                args.append(last)
+            total = db.execute("SELECT COUNT(*) FROM frames WHERE " + where, args).fetchone()[0]
+            direction = " DESC" if descending else ""
+            key = PAGE_SORTS[sort]
+            if sort == "number":
+                order, key_args = "number" + direction, []
+            elif sort in ("status", "progress", "attempts"):
+                order, key_args = "%s%s, number%s" % (key, direction, direction), []
+            else:  # a key that may be NULL: those frames last, whichever way
+                order = "(%s) IS NULL, %s%s, number%s" % (key, key, direction, direction)
+                key_args = [now, now] if "?" in key else []
+            cols = "number" if numbers else ", ".join(_PAGE_COLS)
+            rows = db.execute("SELECT %s FROM frames WHERE %s ORDER BY %s LIMIT ? OFFSET ?" % (cols, where, order),
+                              args + key_args + [limit, offset]).fetchall()
+        answer: dict[str, Any] = {"revision": revision, "total": total, "offset": offset}
+        if numbers:
+            answer["numbers"] = [r[0] for r in rows]
+        else:
+            answer["frames"] = [_page_frame(r) for r in rows]
+        return answer
+
+    # -- the narrowed changes feed ------------------------------------------------------------------------------
+    def watched_changes(self, since: int, watch: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
+        """What changed after ``since`` for a client that shows the summary and some subjobs' frames.
+
+        Every changed job comes with its subjobs and counts, never their frames, except the frames of the watched
+        subjobs (``watch``: (job, subjob) names), compact; a watched subjob with more than ``WATCH_LIMIT`` changed
+        frames is named in ``refetch`` instead. A job whose own row changed (pause, blocklist, ...) comes whole; one
+        whose frames alone changed comes as its counts (``counts_only``), to merge into what the client has. A
+        reload (``since`` 0, too old, or of another life of the store) is the summary, every watched subjob in
+        ``refetch``: a reconnect costs the summary, not the queue.
+        """
+        store = self._store
+        revision = store.revision
+        if since == revision:
+            return {"revision": revision, "reload": False, "jobs": {}, "deleted": [], "refetch": []}
+        with store.snapshot() as db:
+            watched: dict[int, tuple[str, str]] = {}
+            for jname, sname in watch:
+                sid = _subjob_id(db, jname, sname)
+                if sid is not None:
+                    watched[sid] = (jname, sname)
+            if since <= 0 or since < store.floor or since > revision:
+                jobs = {row[1]: self._job_head(db, row)[0] for row in db.execute(_JOB_HEAD_SQL + " ORDER BY id")}
+                for job in jobs.values():
+                    for sub in job["subjobs"].values():
+                        del sub["frames"]
+                return {"revision": revision, "reload": True, "jobs": jobs, "deleted": [],
+                        "refetch": [list(w) for w in watched.values()]}
+            deleted = [r[0] for r in db.execute("SELECT name FROM tombstones WHERE rev>? ORDER BY rev", (since,))]
+            whole = {r[0] for r in db.execute("SELECT id FROM jobs WHERE rev>?", (since,))}
+            counted = {r[0] for r in db.execute("SELECT DISTINCT job_id FROM frames WHERE rev>?", (since,))} - whole
+            sent, refetch = self._watched_frames(db, since, watched)
+            jobs: dict[str, Any] = {}
+            for row in _rows_in(db, _JOB_HEAD_SQL + " WHERE id IN (%s)", sorted(whole)):
+                job, subs = self._job_head(db, row)
+                for sid, (_, sub) in subs.items():
+                    if sid in sent:
+                        sub["frames"] = sent[sid]
+                    else:
+                        del sub["frames"]
+                jobs[row[1]] = job
+            jobs.update(self._count_heads(db, sorted(counted), sent))
+        return {"revision": revision, "reload": False, "jobs": jobs, "deleted": deleted, "refetch": refetch}
+
+    @staticmethod
+    def _watched_frames(db: Any, since: int, watched: dict[int, tuple[str, str]]
+                        ) -> tuple[dict[int, dict[str, Any]], list[list[str]]]:
+        if not watched:
+            return {}, []
+        ids = sorted(watched)
+        marks = ",".join("?" * len(ids))
+        per = db.execute("SELECT subjob_id, COUNT(*) FROM frames WHERE rev>? AND subjob_id IN (%s)"
+                         " GROUP BY subjob_id" % marks, (since, *ids)).fetchall()
+        small = [sid for sid, n in per if n <= WATCH_LIMIT]
+        refetch = [list(watched[sid]) for sid, n in per if n > WATCH_LIMIT]
+        sent: dict[int, dict[str, Any]] = {}
+        if small:
+            for r in db.execute("SELECT subjob_id, %s FROM frames WHERE rev>? AND subjob_id IN (%s)"
+                                % (", ".join(_FEED_COLS), ",".join("?" * len(small))), (since, *small)):
+                sent.setdefault(r[0], {})[str(r[1])] = dict(zip(_FEED_COLS[1:], r[2:]))
+        return sent, refetch
+
+    def _count_heads(self, db: Any, job_ids: list[int], sent: dict[int, dict[str, Any]]
+                     ) -> dict[str, Any]:
+        """Jobs whose frames alone changed: status and counts of the job and of each subjob (and watched frames)."""
+        subjobs: dict[int, list[tuple[int, str]]] = {}
+        for sid, job_id, sname in _rows_in(db, "SELECT id, job_id, name FROM subjobs WHERE job_id IN (%s)"
+                                                " ORDER BY id", job_ids):
+            subjobs.setdefault(job_id, []).append((sid, sname))
+        out: dict[str, Any] = {}
+        for job_id, name, paused in _rows_in(db, "SELECT id, name, paused FROM jobs WHERE id IN (%s)", job_ids):
+            per = self._store.counts(job_id)
+            total: dict[str, int] = {}
+            for c in per.values():
+                for k, v in c.items():
+                    total[k] = total.get(k, 0) + v
+            job: dict[str, Any] = {"counts_only": True, "status": scheduler.derive_status(total, bool(paused)),
+                                   "frames": scheduler.summary(total), "paused": bool(paused), "subjobs": {}}
+            for sid, sname in subjobs.get(job_id, ()):
+                c = per.get(sid, {})
+                s = scheduler.summary(c)
+                sub: dict[str, Any] = {"status": scheduler.derive_status(c, bool(paused)),
+                                       "complete": s["complete"], "total": s["total"], "failed": s["failed"]}
+                if sid in sent:
+                    sub["frames"] = sent[sid]
+                job["subjobs"][sname] = sub
+            out[name] = job
+        return out
+
     # -- export -------------------------------------------------------------------------------------------------
     def iter_jobs_for_export(self, name: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         """Jobs with their frames read in batches from one snapshot of the store, for an XML backup.
@@ -171,3 +351,24 @@ class QueueReader:
                 if head:
                     head[1][f[2]][1]["frames"][str(f[3])] = frame_dict(f)
             return {"revision": revision, "reload": False, "jobs": jobs, "deleted": deleted}
+
+
+def _subjob_id(db: Any, job: str, subjob: str) -> int | None:
+    row = db.execute("SELECT s.id FROM subjobs s JOIN jobs j ON j.id=s.job_id WHERE j.name=? AND s.name=?",
+                     (job, subjob)).fetchone()
+    return None if row is None else row[0]
+
+
+def _rows_in(db: Any, sql: str, ids: list[int], chunk: int = 500) -> Iterator[tuple]:
+    """The rows of ``sql % marks`` for ``ids``, in chunks of ``IN (...)`` (the engines bound host parameters)."""
+    for i in range(0, len(ids), chunk):
+        part = ids[i:i + chunk]
+        yield from db.execute(sql % ",".join("?" * len(part)), part).fetchall()
+
+
+def _page_frame(r: tuple) -> dict[str, Any]:
+    d = dict(zip(_PAGE_COLS[:-1], r[:-1]))
+    if r[-1] != "{}":
+        for k, v in json.loads(r[-1]).items():
+            d.setdefault(k, v)
+    return d
