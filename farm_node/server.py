@@ -1,6 +1,7 @@
 """`farm-node serve`: put a store, a coordinator, the local slots and the HTTP API together and run them."""
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import secrets
@@ -10,14 +11,16 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Callable
 
 from farm_node.config import Config
+from farm_node.errors import ConfigError
 from farm_node.files import write_json_atomic
 
 log = logging.getLogger("farm_node")
 
 
-def load_or_create_token(data_dir: str) -> tuple[str, str, bool]:
-    """The node's token from DATA_DIR/token, made on first use and readable by its owner only."""
-    path = os.path.join(data_dir, "token")
+def load_or_create_token(data_dir: str, file_name: str = "token") -> tuple[str, str, bool]:
+    """A token of the node's from DATA_DIR/``file_name`` (``token``: the clients', ``worker-token``: the render
+    hosts'), made on first use and readable by its owner only."""
+    path = os.path.join(data_dir, file_name)
     try:
         with open(path, encoding="utf-8") as f:
             token = f.read().strip()
@@ -30,13 +33,21 @@ def load_or_create_token(data_dir: str) -> tuple[str, str, bool]:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return load_or_create_token(data_dir)
+        return load_or_create_token(data_dir, file_name)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(token + "\n")
     if sys.platform != "win32":
         os.chmod(path, 0o600)
     # On Windows the user data folder is already private to its owner; no POSIX modes to set.
     return token, path, True
+
+
+def _token(given: str, data_dir: str, file_name: str, flags: str) -> tuple[str, str]:
+    """The token to use and a note of where it comes from (never the token itself)."""
+    if given:
+        return given, "the token given with %s" % flags
+    token, path, made = load_or_create_token(data_dir, file_name)
+    return token, "%s token kept in %s (owner-only)" % ("a new" if made else "the", path)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -99,11 +110,12 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
     data_dir = cfg.resolved_data_dir()
     os.makedirs(data_dir, exist_ok=True)
     name = cfg.resolved_name()
-    if cfg.token:
-        token, token_note = cfg.token, "the token given with --token / FARM_TOKEN"
-    else:
-        token, path, made = load_or_create_token(data_dir)
-        token_note = "%s token kept in %s (owner-only)" % ("a new" if made else "the", path)
+    token, token_note = _token(cfg.token, data_dir, "token", "--token / --token-file / FARM_TOKEN")
+    worker_token, worker_note = _token(cfg.worker_token, data_dir, "worker-token",
+                                       "--worker-token / FARM_WORKER_TOKEN")
+    if hmac.compare_digest(token, worker_token):
+        raise ConfigError("the worker token must differ from the clients' token: render hosts and clients hold"
+                          " different secrets (CONTRACT section 9)")
     store = Store(os.path.join(data_dir, "farm.sqlite"))
     coordinator = Coordinator(store, data_dir, name, max_log_bytes=cfg.max_log_bytes, heartbeat=cfg.heartbeat,
                               lost_after=cfg.lost_after, block_after=cfg.block_after)
@@ -133,6 +145,8 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
             cfg.slots, ", ".join("%s=%s" % kv for kv in sorted(exe_map.mapping.items())) or "none"))
         announce("  auth: %s; clients send 'Authorization: Bearer <token>', e.g."
                  " FARM_TOKEN=$(cat %s) farm-node backup queue.xml" % (token_note, os.path.join(data_dir, "token")))
+        announce("  render hosts: %s; e.g. farm-node worker --coordinator %s --token-file <a copy of %s>"
+                 % (worker_note, url, os.path.join(data_dir, "worker-token")))
         if recovered:
             announce("  %d frame(s) that were rendering when the node stopped are queued again" % recovered)
         try:
@@ -143,7 +157,7 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
             coordinator.shutdown()
             local.stop()
 
-    app = create_app(coordinator, store.reader, token, name, lifespan=lifespan)
+    app = create_app(coordinator, store.reader, token, name, lifespan=lifespan, worker_token=worker_token)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="on",
                             access_log=False)
     server = _server_class()(config)

@@ -22,6 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 STANDIN = os.path.join(ROOT, "farm_node", "standin_render.py")
+# The token the test nodes give their render hosts (`serve --worker-token`), and that test workers use.
+WORKER_TOKEN = "test-worker-token"
 
 
 def node_python() -> str:
@@ -84,9 +86,12 @@ class NodeProcess(object):
     """A `farm-node serve` (or `worker`) child process with its data folder; restartable on the same port."""
 
     def __init__(self, data_dir: str, token: str = "test-token", slots: int = 1, args: Optional[List[str]] = None,
-                 env: Optional[Dict[str, str]] = None, command: str = "serve") -> None:
+                 env: Optional[Dict[str, str]] = None, command: str = "serve",
+                 worker_token: str = WORKER_TOKEN) -> None:
         self.data_dir = data_dir
         self.token = token
+        # The render hosts' own secret (CONTRACT section 9); None starts the node without --worker-token.
+        self.worker_token = worker_token
         self.slots = slots
         self.args = list(args or [])
         self.env = dict(env or {})
@@ -99,6 +104,8 @@ class NodeProcess(object):
     def start(self, timeout: float = 30.0) -> "NodeProcess":
         args = [self.command, "--port", str(self.port), "--data-dir", self.data_dir, "--token", self.token,
                 "--slots", str(self.slots)] + self.args
+        if self.worker_token:
+            args += ["--worker-token", self.worker_token]
         self.proc = _spawn(self.data_dir, args, self.env, self.output_path)
         data = _wait_started(self.proc, self.data_dir, timeout, "node", self.output)
         self.port = data["port"]
@@ -184,9 +191,10 @@ def unique_name():
 class WorkerProcess(NodeProcess):
     """A `farm-node worker` child process taking frames from ``coordinator`` (a URL) under the name ``name``."""
 
-    def __init__(self, data_dir: str, coordinator: str, name: str, token: str = "test-token", slots: int = 1,
+    def __init__(self, data_dir: str, coordinator: str, name: str, token: str = WORKER_TOKEN, slots: int = 1,
                  args: Optional[List[str]] = None, env: Optional[Dict[str, str]] = None) -> None:
-        NodeProcess.__init__(self, data_dir, token=token, slots=slots, args=args, env=env, command="worker")
+        NodeProcess.__init__(self, data_dir, token=token, slots=slots, args=args, env=env, command="worker",
+                             worker_token="")
         self.coordinator = coordinator
         self.name = name
 

@@ -40,8 +40,8 @@ def serve_worker(cfg: Any, announce: Callable[[str], None] = _say) -> int:
         raise ConfigError("farm-node worker needs the coordinator's address: --coordinator URL (or"
                           " FARM_COORDINATOR), e.g. http://farm01:8750")
     if not cfg.token:
-        raise ConfigError("farm-node worker needs the coordinator's token: --token or FARM_TOKEN (the coordinator"
-                          " keeps it in its data folder, file 'token')")
+        raise ConfigError("farm-node worker needs the coordinator's worker token: --token-file FILE, --token or"
+                          " FARM_TOKEN (the coordinator keeps it in its data folder, file 'worker-token')")
     name = cfg.resolved_name()
     if cfg.data_dir:
         data_dir = cfg.resolved_data_dir()

@@ -69,6 +69,11 @@ class RemoteHosts:
             now = self.clock()
             if state is None:
                 state = self.hosts.add(host, slots)
+            if state.worker_id and worker_id != state.worker_id and held:
+                # Another worker under this host's name (it took the name over, or it lies): the attempts it says it
+                # holds were leased to the worker before it, so they are not its to render (CONTRACT section 9).
+                kill.update(held)
+                held = set()
             joined = (not state.attached or state.lost or state.stopped or state.worker_id != worker_id
                       or state.slots != slots or (info and state.info != info))
             if joined and (state.lost or state.stopped or not state.attached):
@@ -143,6 +148,10 @@ class RemoteHosts:
         savepoint of it, so that a frame's start and end sent together cost one commit.
         """
         state = self.hosts.claim(host, worker_id)
+        if state is not None and state.worker_id and worker_id != state.worker_id:
+            # The host's attempts were leased to the worker that holds its name: another worker's reports change
+            # nothing (CONTRACT section 9), and "stale" tells it to stop those renders.
+            return [ReportResult.STALE] * len(records), None
         if state is not None and state.attached and not state.lost:
             state.last_seen = self.clock()
         results: list[str] = []

@@ -34,43 +34,73 @@ from farm_node.http import changes, jobs, queue, workers
 from farm_node.http.common import ApiError, Wakeup
 from farm_node.store import QueueReader
 
+def _message(text: str, **extra: Any) -> bytes:
+    return json.dumps({"error": text, **extra}).encode()
+
+
 _STATUS = {NotFound: 404, Conflict: 409, StaleAttempt: 409, QueueXMLError: 400, ProgramNotAllowed: 400}
 
 
 class TokenAuth:
-    """Every /api route but /api/health needs the node's token. Checked here, before routing, for every request:
-    a route added later cannot be left open by forgetting it, and a refused call costs no routing at all."""
+    """Every /api route but /api/health needs a token, checked here, before routing, for every request: a route
+    added later cannot be left open by forgetting it, and a refused call costs no routing at all.
+
+    Two secrets (CONTRACT section 9): the worker protocol (/api/worker/...) takes the render hosts' token, every other
+    route the clients' token. The other kind's token is refused with 403 and says so; no token or a wrong one, 401.
+    """
 
     OPEN = frozenset({"/api/health"})
-    MESSAGE = json.dumps({"error": "this node needs its token: send the header 'Authorization: Bearer <token>' (the"
-                                   " token is printed by `farm-node serve` and kept in its data folder)"}).encode()
+    WORKER_PREFIX = "/api/worker/"
+    MESSAGE = _message("this node needs its token: send the header 'Authorization: Bearer <token>' (the token is"
+                       " printed by `farm-node serve` and kept in its data folder)")
+    WORKER_MESSAGE = _message("the worker protocol needs the node's worker token (farm-node worker --token-file"
+                              " FILE, a copy of the coordinator's DATA_DIR/worker-token), not the clients' token")
+    NOT_FOR_CLIENTS = _message("the worker token is for render hosts only: clients send the node's token (file"
+                               " 'token' in its data folder)")
+    NOT_FOR_WORKERS = _message("this is the clients' token: render hosts send the node's worker token (file"
+                               " 'worker-token' in its data folder)")
 
-    def __init__(self, app: Any, token: str) -> None:
+    def __init__(self, app: Any, token: str, worker_token: str | None = None) -> None:
         self.app = app
         self.expected = ("Bearer " + token).encode()
+        self.expected_worker = ("Bearer " + worker_token).encode() if worker_token else None
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             path = scope["path"]
             if (path == "/api" or path.startswith("/api/")) and path not in self.OPEN:
                 given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-                if not hmac.compare_digest(given, self.expected):
-                    await send({"type": "http.response.start", "status": 401,
+                refusal = self._refusal(path, given)
+                if refusal is not None:
+                    status, body = refusal
+                    await send({"type": "http.response.start", "status": status,
                                 "headers": [(b"content-type", b"application/json"),
-                                            (b"content-length", str(len(self.MESSAGE)).encode()),
+                                            (b"content-length", str(len(body)).encode()),
                                             (b"www-authenticate", b"Bearer")]})
-                    await send({"type": "http.response.body", "body": self.MESSAGE})
+                    await send({"type": "http.response.body", "body": body})
                     return
         await self.app(scope, receive, send)
 
+    def _refusal(self, path: str, given: bytes) -> tuple[int, bytes] | None:
+        worker_route = path.startswith(self.WORKER_PREFIX)
+        if self.expected_worker is None:  # one token for both (an app built without a worker token)
+            return None if hmac.compare_digest(given, self.expected) else (401, self.MESSAGE)
+        mine, other = ((self.expected_worker, self.expected) if worker_route else
+                       (self.expected, self.expected_worker))
+        if hmac.compare_digest(given, mine):
+            return None
+        if hmac.compare_digest(given, other):
+            return 403, self.NOT_FOR_WORKERS if worker_route else self.NOT_FOR_CLIENTS
+        return 401, self.WORKER_MESSAGE if worker_route else self.MESSAGE
+
 
 def create_app(coordinator: Coordinator, reader: QueueReader, token: str, node_name: str,
-               lifespan: Any = None) -> FastAPI:
+               lifespan: Any = None, worker_token: str | None = None) -> FastAPI:
     """The app; ``app.state.close_polls()`` answers every parked long poll (the node is stopping)."""
     app = FastAPI(title="PyFarm node", version=__version__, lifespan=lifespan,
                   description="A render farm node: jobs, subjobs and frames of Maya renders. Every /api route but "
                               "/api/health needs `Authorization: Bearer <token>`.")
-    app.add_middleware(TokenAuth, token=token)
+    app.add_middleware(TokenAuth, token=token, worker_token=worker_token)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:

@@ -31,8 +31,10 @@ async def _common(request: Request) -> tuple[dict[str, Any], str, str | None]:
     if not isinstance(host, str) or not host.strip() or len(host) > MAX_NAME:
         raise ApiError(422, "host: the render host's name, 1 to %d characters" % MAX_NAME, path="host")
     worker_id = body.get("worker_id")
-    if worker_id is not None and not isinstance(worker_id, str):
-        raise ApiError(422, "worker_id must be a string", path="worker_id")
+    # Required: the host's attempts are the worker's that holds its name, told apart by this id (CONTRACT section 9).
+    if not isinstance(worker_id, str) or not worker_id.strip() or len(worker_id) > MAX_NAME:
+        raise ApiError(422, "worker_id: the worker's id (kept in its data folder), 1 to %d characters" % MAX_NAME,
+                       path="worker_id")
     return body, host, worker_id
 
 

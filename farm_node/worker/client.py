@@ -78,9 +78,10 @@ class CoordinatorClient:
         except CoordinatorUnavailable:
             self._move(url)
             raise
-        if status == 401:
+        if status in (401, 403):
             raise CoordinatorRefused("the coordinator at %s refused the token: give the worker the coordinator's"
-                                     " token (--token or FARM_TOKEN)" % self.url)
+                                     " worker token (--token-file FILE, --token or FARM_TOKEN; the coordinator keeps"
+                                     " it in its data folder, file 'worker-token')" % self.url)
         if status >= 500:
             self._move(url)
             raise CoordinatorUnavailable("HTTP %d" % status)

@@ -48,7 +48,9 @@ def kill_pid(pid):
 
 
 def api(node, method, path, **kw):
-    return requests.request(method, node.url + path, headers={"Authorization": "Bearer " + node.token}, timeout=10,
+    # The worker protocol takes the render hosts' token, every other route the clients' (CONTRACT section 9).
+    token = node.worker_token if path.startswith("/api/worker/") else node.token
+    return requests.request(method, node.url + path, headers={"Authorization": "Bearer " + token}, timeout=10,
                             **kw)
 
 
@@ -150,16 +152,20 @@ def test_three_workers_render_one_job_of_a_coordinator_that_renders_nothing(node
     # the worker protocol wants the token, and refuses a report for an attempt that is not the host's current one
     r = requests.post(node.url + "/api/worker/reports", json={"host": "w1", "records": []}, timeout=5)
     assert r.status_code == 401
+    w1_id = open(os.path.join(workers[0].data_dir, "worker-id")).read().strip()
     r = api(node, "POST", "/api/worker/reports",
-            json={"host": "w1", "records": [{"type": "finished", "attempt": 1, "exit_code": 0},
-                                            {"type": "finished", "attempt": 999999, "exit_code": 0},
-                                            {"type": "output", "attempt": 1, "data": "not base64!"}]})
+            json={"host": "w1", "worker_id": w1_id,
+                  "records": [{"type": "finished", "attempt": 1, "exit_code": 0},
+                              {"type": "finished", "attempt": 999999, "exit_code": 0},
+                              {"type": "output", "attempt": 1, "data": "not base64!"}]})
     assert r.status_code == 200 and r.json()["results"] == ["stale", "stale", "bad"]
-    assert api(node, "POST", "/api/worker/lease", json={"host": "nobody", "free": 1}).json()["rejoin"] is True
+    assert api(node, "POST", "/api/worker/lease",
+               json={"host": "nobody", "worker_id": "x", "free": 1}).json()["rejoin"] is True
     # reports may ask for the next frames; a host that is not attached is told to join first, a bad ask is refused
-    r = api(node, "POST", "/api/worker/reports", json={"host": "nobody", "records": [], "lease": {"free": 1}})
+    r = api(node, "POST", "/api/worker/reports",
+            json={"host": "nobody", "worker_id": "x", "records": [], "lease": {"free": 1}})
     assert r.status_code == 200 and r.json()["results"] == [] and r.json()["rejoin"] is True
-    r = api(node, "POST", "/api/worker/reports", json={"host": "w1", "records": [], "lease": 1})
+    r = api(node, "POST", "/api/worker/reports", json={"host": "w1", "worker_id": w1_id, "records": [], "lease": 1})
     assert r.status_code == 422 and r.json()["path"] == "lease"
     assert client.job(name)["frames"]["complete"] == 12
 
@@ -357,7 +363,7 @@ def test_a_workers_frame_end_asks_for_its_slots_next_frame_with_the_reports(node
             calls.append((url[len(node.url):], (sent.get("lease") or {}).get("free"), len(answer.get("leases") or [])))
             return status, raw
 
-    worker = Worker(node.url, node.token, "relay-free", str(tmp_path / "w"), ExeMap({"render": STANDIN}), slots=1,
+    worker = Worker(node.url, node.worker_token, "relay-free", str(tmp_path / "w"), ExeMap({"render": STANDIN}), slots=1,
                     heartbeat=0.25, announce=lambda _message: None, transport=Recording())
     assert worker.first_contact() is None
     worker.start()
