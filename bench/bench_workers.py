@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _sim(nd: Any, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, os.path.join(HERE, "sim_workers.py"), nd.url, nd.token, *args],
+    return subprocess.Popen([sys.executable, os.path.join(HERE, "sim_workers.py"), nd.url, nd.worker_token, *args],
                             stdout=subprocess.PIPE, text=True)
 
 
