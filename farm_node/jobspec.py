@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from farm_node.errors import JobSpecError
+from farm_node.wire import code_flag
 
 MAX_NAME = 200
+MIN_FRAME, MAX_FRAME = -2 ** 63, 2 ** 63 - 1
 DEFAULT_PRIORITY = 50
 DEFAULT_MAX_ATTEMPTS = 3
 
@@ -64,20 +66,40 @@ def check_name(path: str, name: Any, what: str) -> str:
         raise JobSpecError(path, "a %s name cannot contain '/'" % what)
     if "\x00" in name:
         raise JobSpecError(path, "a %s name cannot contain a NUL character" % what)
+    if name in (".", ".."):
+        # In a URL path they mean "this folder" and "the one above": /api/jobs/. would be the whole queue.
+        raise JobSpecError(path, "a %s name cannot be %r" % (what, name))
     return name
 
 
 def parse_frame_number(path: str, key: Any) -> int:
     if isinstance(key, bool):
         raise JobSpecError(path, "frame numbers are integers, not %r" % key)
+    number = None
     if isinstance(key, int):
-        return key
-    if isinstance(key, str):
+        number = key
+    elif isinstance(key, str):
         text = key.strip()
         body = text[1:] if text[:1] in "+-" else text
-        if body.isdigit() and body.isascii():
-            return int(text)
-    raise JobSpecError(path, "frame numbers are integers, not %r" % (key,))
+        # 20 digits already pass 64 bits; a longer string is not converted at all (Python refuses 4,300 digits).
+        if body.isdigit() and body.isascii() and len(body) <= 20:
+            number = int(text)
+        elif body.isdigit() and body.isascii():
+            raise JobSpecError(path, "frame numbers are 64-bit integers (from %d to %d); this one has %d digits"
+                               % (MIN_FRAME, MAX_FRAME, len(body)))
+    if number is None:
+        raise JobSpecError(path, "frame numbers are integers, not %r" % (key,))
+    if not MIN_FRAME <= number <= MAX_FRAME:
+        raise JobSpecError(path, "frame numbers are 64-bit integers, from %d to %d" % (MIN_FRAME, MAX_FRAME))
+    return number
+
+
+def check_mel(path: str, argv: list[str], allow_mel: bool) -> None:
+    """Refuse a command that runs code through Render's hooks unless the node allows it (--allow-mel)."""
+    flag = None if allow_mel else code_flag(argv)
+    if flag is not None:
+        raise JobSpecError(path, "the flag %s runs MEL code on the render host, which this farm does not allow"
+                                 " (a node started with --allow-mel does)" % flag)
 
 
 def split_command(path: str, command: str) -> list[str]:
@@ -182,13 +204,31 @@ def _job(name: str, raw: Any) -> JobSpec:
     return JobSpec(name, specs, priority, attempts, timeout, extra)
 
 
-def parse_submission(body: Any) -> list[JobSpec]:
-    """Check a whole job dictionary; raises ``JobSpecError`` at the first wrong place, else returns its jobs."""
+def parse_submission(body: Any, allow_mel: bool = False) -> list[JobSpec]:
+    """Check a whole job dictionary; raises ``JobSpecError`` at the first wrong place, else returns its jobs.
+
+    A frame whose command uses Render's code-running flags is refused unless ``allow_mel`` (the node's --allow-mel).
+    """
     if not isinstance(body, dict):
         raise JobSpecError("", "the body must be a job dictionary: an object mapping job names to jobs")
     if not body:
         raise JobSpecError("", "the job dictionary holds no job")
-    return [_job(check_name(name, name, "job"), raw) for name, raw in body.items()]
+    jobs = [_job(check_name(name, name, "job"), raw) for name, raw in body.items()]
+    if not allow_mel:
+        for job in jobs:
+            check_mel_frames(job)
+    return jobs
+
+
+def check_mel_frames(job: JobSpec) -> None:
+    """``check_mel`` on every frame of ``job``, naming the frame's command (or the argv word, when argv runs)."""
+    for sub, frame in iter_frames(job):
+        flag = code_flag(frame.argv)
+        if flag is not None:
+            where = "%s.subjobs.%s.frames.%d" % (job.name, sub.name, frame.number)
+            words = frame.command.split()
+            where += ".command" if flag in words else ".argv.%d" % frame.argv.index(flag)
+            check_mel(where, frame.argv, False)
 
 
 def iter_frames(job: JobSpec) -> Iterator[tuple[SubjobSpec, FrameSpec]]:

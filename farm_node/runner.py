@@ -14,6 +14,7 @@ import sys
 from typing import Iterable, Mapping
 
 from farm_node.errors import ConfigError, ProgramNotAllowed
+from farm_node.wire import code_flag
 
 _WINDOWS = sys.platform == "win32"
 
@@ -44,19 +45,21 @@ def find_maya_render(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 class ExeMap:
-    """Which program each name runs on this host."""
+    """Which program each name runs on this host, and whether Render's code-running flags may be used here."""
 
-    def __init__(self, mapping: Mapping[str, str]) -> None:
+    def __init__(self, mapping: Mapping[str, str], allow_mel: bool = False) -> None:
         self.mapping = dict(mapping)
+        self.allow_mel = allow_mel
 
     @classmethod
-    def from_flags(cls, flags: Iterable[str], environ: Mapping[str, str] | None = None) -> "ExeMap":
+    def from_flags(cls, flags: Iterable[str], environ: Mapping[str, str] | None = None,
+                   allow_mel: bool = False) -> "ExeMap":
         mapping = parse_exe_flags(flags)
         if "render" not in mapping:
             render = find_maya_render(environ)
             if render:
                 mapping["render"] = render
-        return cls(mapping)
+        return cls(mapping, allow_mel)
 
     def names(self) -> list[str]:
         return sorted(self.mapping)
@@ -70,6 +73,13 @@ class ExeMap:
             raise ProgramNotAllowed(
                 "program %r is not allowed on this host; it runs only the programs mapped with --exe NAME=PATH"
                 " (here: %s). Nothing was started." % (name, allowed))
+        flag = None if self.allow_mel else code_flag(argv)
+        if flag is not None:
+            # Defence in depth: the coordinator refuses such a frame at submit unless it allows them, and a host
+            # that does not allow them still starts nothing (a restored queue, a coordinator of other settings).
+            raise ProgramNotAllowed(
+                "the flag %s runs MEL code, which this host does not allow (a host started with --allow-mel does)."
+                " Nothing was started." % flag)
         if path.endswith(".py"):
             # A Python program (such as the stand-in renderer) runs with the node's own interpreter, so that it
             # needs no shebang and works the same on Windows.

@@ -119,8 +119,9 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
     store = Store(os.path.join(data_dir, "farm.sqlite"))
     coordinator = Coordinator(store, data_dir, name, max_log_bytes=cfg.max_log_bytes, heartbeat=cfg.heartbeat,
                               lost_after=cfg.lost_after, block_after=cfg.block_after)
+    coordinator.actions.allow_mel = cfg.allow_mel
     recovered = coordinator.recover(runner.kill_orphan)
-    exe_map = ExeMap.from_flags(cfg.exe)
+    exe_map = ExeMap.from_flags(cfg.exe, allow_mel=cfg.allow_mel)
     work_dir = os.path.join(data_dir, "work")
     os.makedirs(work_dir, exist_ok=True)
     local = LocalWorker(coordinator, exe_map, cfg.slots, name, cwd=work_dir)

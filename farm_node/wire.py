@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from typing import Any
 
 # A frame's stdout in the job dictionary is its log's last 64 KiB (CONTRACT section 1).
@@ -14,8 +15,23 @@ TAIL_BYTES = 64 * 1024
 DEFAULT_MAX_LOG_BYTES = 512 * 1024 * 1024
 # Names of hosts (and of jobs and subjobs, jobspec.MAX_NAME) are at most this long.
 MAX_NAME = 200
+# Integers that cross the wire (attempt ids, pids, offsets, exit codes) fit the store's 64-bit signed integers.
+MAX_INT = 2 ** 63 - 1
 # The longest a long poll waits, in seconds.
 MAX_WAIT = 60.0
+# Render's flags whose value is code it runs (MEL, or Python through MEL): refused at submit and on the render host
+# unless the node allows them (--allow-mel), since whoever may submit could otherwise run anything on every host.
+CODE_FLAGS = frozenset({"-prerender", "-postrender", "-prelayer", "-postlayer", "-preframe", "-postframe"})
+
+
+def code_flag(argv: list[str]) -> str | None:
+    """The first of ``CODE_FLAGS`` in a frame's arguments (any case), or None."""
+    for word in argv[1:]:
+        if word.lower() in CODE_FLAGS:
+            return word
+    return None
+
+
 # The reports of a host that end a frame: its slot is free for the next one.
 ENDS = ("finished", "interrupted", "abandoned")
 
@@ -39,11 +55,15 @@ def decode_report(record: Any) -> dict[str, Any] | None:
                 out[key] = base64.b64decode(out[key], validate=True)
     except (binascii.Error, TypeError, ValueError):
         return None
-    for key in ("offset", "exit_code", "pid"):
-        if out.get(key) is not None and (isinstance(out[key], bool) or not isinstance(out[key], int)):
+    for key in ("attempt", "offset", "exit_code", "pid"):
+        if out.get(key) is not None and (isinstance(out[key], bool) or not isinstance(out[key], int)
+                                         or not -MAX_INT - 1 <= out[key] <= MAX_INT):
             return None
     progress = out.get("progress")
-    if progress is not None and (isinstance(progress, bool) or not isinstance(progress, (int, float))):
+    if progress is not None and (isinstance(progress, bool) or not isinstance(progress, (int, float))
+                                 or not math.isfinite(progress)):
+        return None
+    if out.get("reason") is not None and not isinstance(out["reason"], str):
         return None
     if out.get("error") is not None and not isinstance(out["error"], str):
         return None

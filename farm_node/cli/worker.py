@@ -48,7 +48,7 @@ def serve_worker(cfg: Any, announce: Callable[[str], None] = _say) -> int:
     else:
         data_dir = os.path.join(cfg.resolved_data_dir(), "worker-" + name)
     os.makedirs(data_dir, exist_ok=True)
-    exe_map = ExeMap.from_flags(cfg.exe)
+    exe_map = ExeMap.from_flags(cfg.exe, allow_mel=cfg.allow_mel)
     worker = Worker(cfg.coordinator, cfg.token, name, data_dir, exe_map, cfg.slots, heartbeat=cfg.heartbeat,
                     max_log_bytes=cfg.max_log_bytes, announce=announce)
     stop = threading.Event()

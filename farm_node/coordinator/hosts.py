@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -15,7 +16,10 @@ class HostState:
     slots: int
     local: bool = False
     info: dict[str, Any] = field(default_factory=dict)
-    last_seen: float = 0.0
+    last_seen: float = 0.0  # wall clock, epoch seconds: what /api/workers shows
+    # The monotonic clock's reading at the last sign of life: what liveness decides by, so that a jump of the wall
+    # clock loses no host. None until the host is heard from in this coordinator's life.
+    seen_at: float | None = None
     lost: bool = False
     # Remote hosts only: the worker's id (kept in its data folder), whether it has told this coordinator what it holds
     # since the coordinator started, and whether it said goodbye (a clean stop).
@@ -35,9 +39,12 @@ class HostRegistry:
     """Every host by name. Its lock guards the table and the hosts' fields; it is taken last of the coordinator's
     locks (after the farm lock) and never held while calling the store."""
 
-    def __init__(self, own_name: str, clock: Callable[[], float], lost_after: float) -> None:
+    def __init__(self, own_name: str, clock: Callable[[], float], lost_after: float,
+                 monotonic: Callable[[], float] | None = None) -> None:
         self.own_name = own_name
         self.clock = clock
+        # Liveness decides on this one (a wall-clock jump loses no host); a test that injects one clock drives both.
+        self.monotonic = monotonic or (time.monotonic if clock is time.time else clock)
         self.lost_after = lost_after
         self._hosts: dict[str, HostState] = {}
         self._lock = threading.Lock()
@@ -70,7 +77,7 @@ class HostRegistry:
             host.slots, host.local = slots, True
             if info:
                 host.info = dict(info)
-            host.last_seen = self.clock()
+            self.mark(host)
             host.lost = False
             return host
 
@@ -80,7 +87,8 @@ class HostRegistry:
         if name == self.own_name or (state is not None and state.local):
             raise Conflict("%r is the name of the coordinator's own host; give the worker its own --name" % name)
         if (state is not None and worker_id and state.worker_id and state.worker_id != worker_id and state.attached
-                and not state.lost and not state.stopped and self.clock() - state.last_seen <= self.lost_after):
+                and not state.lost and not state.stopped and state.seen_at is not None
+                and self.monotonic() - state.seen_at <= self.lost_after):
             raise Conflict("another worker named %r is attached to this coordinator; give each worker its own --name"
                            % name)
         return state
@@ -90,17 +98,23 @@ class HostRegistry:
             state = self._hosts[name] = HostState(name, slots)
             return state
 
+    def mark(self, state: HostState) -> float:
+        """A sign of life of ``state``'s host now, on both clocks; returns the wall clock's reading."""
+        state.seen_at = self.monotonic()
+        state.last_seen = now = self.clock()
+        return now
+
     def seen(self, name: str) -> None:
         """Any word from a host is a sign of life (a lease, a report, a heartbeat)."""
         state = self._hosts.get(name)
         if state is not None:
-            state.last_seen = self.clock()
+            self.mark(state)
 
     def touch(self, name: str) -> None:
         """A remote host is still there (its heartbeat's long poll is answered)."""
         state = self._hosts.get(name)
         if state is not None and state.attached and not state.lost:
-            state.last_seen = self.clock()
+            self.mark(state)
 
     def listing(self, held: dict[str, int], blocked: dict[str, list[str]]) -> list[dict[str, Any]]:
         """``GET /api/workers``: every host with its state, given the frames each holds and the jobs it may not

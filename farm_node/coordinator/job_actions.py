@@ -36,8 +36,11 @@ class JobActions:
         self.kills = kills
         self.work = work
 
+    # Whether frames may use Render's flags that run MEL (the node's --allow-mel; set by the Coordinator).
+    allow_mel = False
+
     def submit(self, body: Any) -> list[str]:
-        specs = parse_submission(body)
+        specs = parse_submission(body, allow_mel=self.allow_mel)
         with self.store.write() as txn:
             names = self.store.insert_jobs(txn, specs, self.clock())
         self.work.wake()

@@ -1,5 +1,6 @@
 """Which remote hosts are still there: silent ones are declared lost, and once after a restart the frames no host
-claimed are requeued. Decisions read the injected clock, so "silent for 15 s" is tested in microseconds."""
+claimed are requeued. Decisions read the injected monotonic clock, so "silent for 15 s" is tested in microseconds
+and a jump of the wall clock (NTP, a VM resumed, an admin's date -s) loses no host."""
 from __future__ import annotations
 
 import logging
@@ -17,14 +18,16 @@ class Liveness:
     def __init__(self, store: Store, clock: Callable[[], float], lock: threading.RLock, hosts: HostRegistry,
                  attempts: Attempts, own_name: str, heartbeat: float, lost_after: float) -> None:
         self.store = store
-        self.clock = clock
+        # The host registry's monotonic clock, whose readings it compares (``clock``, the wall clock, is not used
+        # for decisions: a jump of it would lose every host at once).
+        self.clock = hosts.monotonic
         self.lock = lock
         self.hosts = hosts
         self.attempts = attempts
         self.own_name = own_name
         self.heartbeat = heartbeat
         self.lost_after = lost_after
-        self.started_at = clock()
+        self.started_at = self.clock()
         self._swept = False
         self._stop = threading.Event()
 
@@ -35,7 +38,8 @@ class Liveness:
             for state in self.hosts.all():
                 if state.local or state.lost or state.stopped:
                     continue
-                since = state.last_seen if state.attached else max(state.last_seen, self.started_at)
+                seen = state.seen_at if state.seen_at is not None else self.started_at
+                since = seen if state.attached else max(seen, self.started_at)
                 if now - since <= self.lost_after:
                     continue
                 state.lost = True

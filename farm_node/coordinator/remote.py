@@ -66,7 +66,6 @@ class RemoteHosts:
         kill: set[int] = set()
         with self.lock:
             state = self.hosts.claim(host, worker_id)
-            now = self.clock()
             if state is None:
                 state = self.hosts.add(host, slots)
             if state.worker_id and worker_id != state.worker_id and held:
@@ -78,7 +77,8 @@ class RemoteHosts:
                       or state.slots != slots or (info and state.info != info))
             if joined and (state.lost or state.stopped or not state.attached):
                 log.info("host %s %s", host, "joins" if not state.attached else "joins again")
-            state.slots, state.worker_id, state.last_seen = slots, worker_id, now
+            state.slots, state.worker_id = slots, worker_id
+            now = self.hosts.mark(state)
             if info:
                 state.info = dict(info)
             state.lost, state.attached = False, True
@@ -131,7 +131,7 @@ class RemoteHosts:
             state = self.hosts.claim(host, worker_id)
             if state is None or not state.usable or (worker_id and state.worker_id != worker_id):
                 return None
-            state.last_seen = self.clock()
+            self.hosts.mark(state)
             answer_no = next(self._lease_numbers)
             leases = self.leasing.lease(host, free, answer_no=answer_no)
         return {"epoch": self.epoch, "seq": answer_no, "leases": leases}
@@ -153,7 +153,7 @@ class RemoteHosts:
             # nothing (CONTRACT section 9), and "stale" tells it to stop those renders.
             return [ReportResult.STALE] * len(records), None
         if state is not None and state.attached and not state.lost:
-            state.last_seen = self.clock()
+            self.hosts.mark(state)
         results: list[str] = []
         leased: dict[str, Any] | None = None
         run: list[dict[str, Any] | None] = []

@@ -7,17 +7,20 @@ worker lease and heartbeat) are coroutines, so that a hundred idle long polls co
 The node's errors become statuses here, in one table::
 
     JobSpecError 422 (with "path"), NotFound 404, Conflict 409, StaleAttempt 409, QueueXMLError 400,
-    ProgramNotAllowed 400, any other FarmNodeError 400; ApiError its own status
+    ProgramNotAllowed 400, any other FarmNodeError 400; ApiError its own status;
+    and what input can still provoke below the checks: OverflowError 422 (a number beyond 64 bits reached the
+    store), RecursionError 400, UnicodeError 400; anything else a JSON 500, logged, the connection kept.
 """
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from farm_node import __version__, backup
 from farm_node.coordinator import Coordinator
@@ -31,14 +34,68 @@ from farm_node.errors import (
     StaleAttempt,
 )
 from farm_node.http import changes, jobs, queue, workers
-from farm_node.http.common import ApiError, Wakeup
+from farm_node.http.common import ApiError, Wakeup, json_response
 from farm_node.store import QueueReader
 
 def _message(text: str, **extra: Any) -> bytes:
     return json.dumps({"error": text, **extra}).encode()
 
 
+log = logging.getLogger("farm_node")
+
 _STATUS = {NotFound: 404, Conflict: 409, StaleAttempt: 409, QueueXMLError: 400, ProgramNotAllowed: 400}
+
+
+# Python's own errors that only input can provoke past the routes' checks: a 4xx, never a 500.
+_INPUT_ERRORS: tuple[tuple[type, int, str], ...] = (
+    (OverflowError, 422, "a number in the request is out of range (integers are 64-bit signed)"),
+    (RecursionError, 400, "the request is nested too deep"),
+    (UnicodeError, 400, "the request holds text that is not valid Unicode"),
+)
+
+
+def _input_error(exc: BaseException) -> tuple[int, str] | None:
+    for kind, status, message in _INPUT_ERRORS:
+        if isinstance(exc, kind):
+            return status, message
+    return None
+
+
+class JsonErrors:
+    """The last word on an exception no handler took: a JSON answer (CONTRACT section 2) instead of Starlette's
+    text 500, and no exception left for the server, which would drop the connection and the client's next request
+    on it with it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - the one place that answers for everything else
+            known = _input_error(exc)
+            if known is None:
+                log.exception("%s %s failed", scope.get("method"), scope.get("path"))
+                known = (500, "the node failed to answer this request (%s); its log has the details"
+                         % type(exc).__name__)
+            if started:
+                return  # the answer is on its way; it ends short, the connection stays usable for the server
+            body = _message(known[1], path=scope.get("path", ""))
+            await send({"type": "http.response.start", "status": known[0],
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
 
 
 class TokenAuth:
@@ -97,31 +154,40 @@ class TokenAuth:
 def create_app(coordinator: Coordinator, reader: QueueReader, token: str, node_name: str,
                lifespan: Any = None, worker_token: str | None = None) -> FastAPI:
     """The app; ``app.state.close_polls()`` answers every parked long poll (the node is stopping)."""
-    app = FastAPI(title="PyFarm node", version=__version__, lifespan=lifespan,
+    # No redirect of /api/jobs/ to /api/jobs: a client that drops a job named "." from the URL would be sent the
+    # whole queue; 404 instead.
+    app = FastAPI(title="PyFarm node", version=__version__, lifespan=lifespan, redirect_slashes=False,
                   description="A render farm node: jobs, subjobs and frames of Maya renders. Every /api route but "
                               "/api/health needs `Authorization: Bearer <token>`.")
     app.add_middleware(TokenAuth, token=token, worker_token=worker_token)
 
+    app.add_middleware(JsonErrors)
+    # json_response, not JSONResponse: its ASCII escapes never fail on the odd characters a message may quote.
+
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
+    async def _api_error(_request: Request, exc: ApiError) -> Response:
+        return json_response({"error": exc.message, **exc.extra}, exc.status)
 
     @app.exception_handler(FarmNodeError)
-    async def _farm_error(_request: Request, exc: FarmNodeError) -> JSONResponse:
+    async def _farm_error(_request: Request, exc: FarmNodeError) -> Response:
         if isinstance(exc, JobSpecError):
-            return JSONResponse({"error": str(exc), "path": exc.path}, status_code=422)
-        return JSONResponse({"error": str(exc)}, status_code=_STATUS.get(type(exc), 400))
+            return json_response({"error": str(exc), "path": exc.path}, 422)
+        return json_response({"error": str(exc)}, _STATUS.get(type(exc), 400))
 
     @app.exception_handler(404)
-    async def _not_found(_request: Request, _exc: Exception) -> JSONResponse:
-        return JSONResponse({"error": "no such route on this node"}, status_code=404)
+    async def _not_found(_request: Request, _exc: Exception) -> Response:
+        return json_response({"error": "no such route on this node"}, 404)
+
+    @app.exception_handler(405)
+    async def _not_allowed(request: Request, _exc: Exception) -> Response:
+        return json_response({"error": "%s is not a method of this route" % request.method,
+                              "path": request.url.path}, 405)
 
     @app.exception_handler(RequestValidationError)
-    async def _bad_params(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _bad_params(_request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse({"error": "%s: %s" % (where, first.get("msg", "invalid")), "path": where},
-                            status_code=422)
+        return json_response({"error": "%s: %s" % (where, first.get("msg", "invalid")), "path": where}, 422)
 
     feed, work, orders = Wakeup(), Wakeup(), Wakeup()
     app.include_router(jobs.router(coordinator, reader, node_name))

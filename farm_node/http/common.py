@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any, AsyncIterator, Callable
 
 from fastapi import Request
@@ -39,15 +40,66 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _NotJsonNumber(ValueError):
+    pass
+
+
+def _pairs(pairs: list) -> dict:
+    # Python's json keeps the last of two equal keys without a word: two frames 7 or two jobs of one name would
+    # silently be one. Refused instead, by name.
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return d
+
+
+def _constant(name: str) -> Any:
+    raise _NotJsonNumber("%s is not a JSON number" % name)
+
+
+# A \uD800-\uDFFF escape: a lone one decodes to a str that no store or answer can encode.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A body's JSON, or ApiError (400, 422) saying what is wrong with it: not JSON, NaN or Infinity, nested too
+    deep, a lone surrogate, a key twice in one object."""
+    try:
+        data = json.loads(raw, object_pairs_hook=_pairs, parse_constant=_constant)
+    except _DuplicateKey as exc:
+        raise ApiError(422, "the key %s appears twice in one object: each job, subjob, frame and field is named"
+                            " once" % json.dumps(exc.key), path=exc.key) from None
+    except RecursionError:
+        raise ApiError(400, "the body is not valid JSON: it is nested too deep") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "the body is not valid JSON: %s" % exc) from None
+    if _SURROGATE_ESCAPE.search(raw):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ApiError(400, "the body holds a lone UTF-16 surrogate (\\u%04x): text must be valid Unicode"
+                           % ord(exc.object[exc.start])) from None
+        except RecursionError:
+            raise ApiError(400, "the body is not valid JSON: it is nested too deep") from None
+    return data
+
+
 async def read_json(request: Request) -> Any:
     raw = await read_body(request)
     if not raw.strip():
         return None
-    try:
-        # A worker's heartbeat or lease is parsed here at once: a thread costs more than a small parse.
-        return json.loads(raw) if len(raw) <= INLINE_JSON else await run_in_threadpool(json.loads, raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "the body is not valid JSON: %s" % exc) from None
+    # A worker's heartbeat or lease is parsed here at once: a thread costs more than a small parse.
+    return parse_json(raw) if len(raw) <= INLINE_JSON else await run_in_threadpool(parse_json, raw)
 
 
 def json_response(data: Any, status: int = 200) -> Response:

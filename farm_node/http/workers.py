@@ -20,7 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from farm_node.coordinator import Coordinator
 from farm_node.http.common import ApiError, Wakeup, json_response, read_json
-from farm_node.wire import MAX_NAME, MAX_WAIT, decode_report
+from farm_node.wire import MAX_INT, MAX_NAME, MAX_WAIT, decode_report
+
+# Slots of one host, and frames one call may ask for: far above any machine, far below what overflows anything.
+MAX_SLOTS = 4096
 
 
 async def _common(request: Request) -> tuple[dict[str, Any], str, str | None]:
@@ -38,10 +41,11 @@ async def _common(request: Request) -> tuple[dict[str, Any], str, str | None]:
     return body, host, worker_id
 
 
-def _number(body: dict[str, Any], key: str, default: float, low: float = 0) -> Any:
+def _number(body: dict[str, Any], key: str, default: float, low: float = 0, high: float = MAX_INT) -> Any:
     value = body.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-        raise ApiError(422, "%s must be a number of at least %g" % (key, low), path=key)
+    # NaN compares false both ways, so "not low <= value <= high" refuses it with infinities and 1e20 slots.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ApiError(422, "%s must be a number from %g to %g" % (key, low, high), path=key)
     return value
 
 
@@ -55,14 +59,15 @@ def router(coordinator: Coordinator, work: Wakeup, orders: Wakeup) -> APIRouter:
     async def heartbeat(request: Request) -> Any:
         body, host, worker_id = await _common(request)
         holding = body.get("holding", [])
-        if not isinstance(holding, list) or not all(isinstance(a, int) and not isinstance(a, bool) for a in holding):
+        if not isinstance(holding, list) or not all(isinstance(a, int) and not isinstance(a, bool)
+                                                    and 0 <= a <= MAX_INT for a in holding):
             raise ApiError(422, "holding must be a list of attempt ids", path="holding")
         info = body.get("info")
         if info is not None and not isinstance(info, dict):
             raise ApiError(422, "info must be an object", path="info")
-        slots = int(_number(body, "slots", 1))
+        slots = int(_number(body, "slots", 1, high=MAX_SLOTS))
         seen = int(_number(body, "seen", 0))
-        wait = min(float(_number(body, "wait", 0)), MAX_WAIT)
+        wait = min(float(_number(body, "wait", 0, high=MAX_INT)), MAX_WAIT)
         epoch = body.get("epoch")
         leaving = bool(body.get("leaving"))
         answer = await run_in_threadpool(coordinator.host_heartbeat, host, worker_id, slots, info, holding,
@@ -77,8 +82,8 @@ def router(coordinator: Coordinator, work: Wakeup, orders: Wakeup) -> APIRouter:
     @r.post("/api/worker/lease", tags=["workers"])
     async def lease(request: Request) -> Any:
         body, host, worker_id = await _common(request)
-        free = int(_number(body, "free", 1, low=1))
-        wait = min(float(_number(body, "wait", 0)), MAX_WAIT)
+        free = int(_number(body, "free", 1, low=1, high=MAX_SLOTS))
+        wait = min(float(_number(body, "wait", 0, high=MAX_INT)), MAX_WAIT)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:
@@ -107,7 +112,7 @@ def router(coordinator: Coordinator, work: Wakeup, orders: Wakeup) -> APIRouter:
         if ask is not None:
             if not isinstance(ask, dict):
                 raise ApiError(422, "lease is an object: {\"free\": slots}", path="lease")
-            free = int(_number(ask, "free", 0))
+            free = int(_number(ask, "free", 0, high=MAX_SLOTS))
         results, leased = await run_in_threadpool(coordinator.host_reports_and_lease, host, worker_id, decoded,
                                                   free)
         answer: dict[str, Any] = {"epoch": coordinator.epoch, "results": results}
