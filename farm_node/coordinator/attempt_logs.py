@@ -28,20 +28,23 @@ class AttemptLog:
         self.saved_at = 0.0
         self.lock = threading.Lock()
 
+    def _put(self, data: bytes) -> None:
+        """Add bytes at the end of the log (``self.written`` is where they start)."""
+        self.file.write(data)
+        self.file.flush()
+
     def write(self, data: bytes) -> bool:
         if data and not self.full:
             room = self.cap - self.written
             if len(data) >= room:
-                self.file.write(data[:room])
                 note = ("\n[pyfarm] log truncated: this attempt's log keeps its first %d bytes; the process keeps"
                         " running and the frame's stdout still shows its last 64 KiB\n" % self.cap).encode()
-                self.file.write(note)
+                self._put(data[:room] + note)
                 self.written = self.cap
                 self.full = True
             else:
-                self.file.write(data)
+                self._put(data)
                 self.written += len(data)
-            self.file.flush()
         if data:
             self.tail += data
             if len(self.tail) > 2 * TAIL_BYTES:
@@ -59,7 +62,8 @@ class AttemptLog:
 
 
 class AttemptLogs:
-    """The open logs by attempt id, under the data folder."""
+    """The open logs by attempt id, as files under the data folder (a store shared by several coordinators keeps
+    them in the database instead: db_logs.py)."""
 
     def __init__(self, data_dir: str, cap: int) -> None:
         self.data_dir = data_dir
@@ -90,7 +94,8 @@ class AttemptLogs:
         alog = self._open.pop(attempt_id, None)
         if alog is not None:
             with alog.lock:
-                alog.file.write(line)
+                alog._put(line)
+                alog.written += len(line)
                 alog.close()
             return len(line)
         if relative is None:

@@ -7,7 +7,9 @@
     Attempts      started, output, finished (+ the next lease), interrupted, lost, revived  (attempts.py)
     RemoteHosts   heartbeats, numbered leases and reports of `farm-node worker` hosts       (remote.py)
     Liveness      silent hosts lost, the restart sweep                                      (liveness.py)
-    HostRegistry, WorkSignal, KillOrders, AttemptLogs                                       (hosts, signals, attempt_logs)
+    SharedFarm    with a store other coordinators share: signals, hosts, liveness decided once   (farm.py)
+    HostRegistry, WorkSignal, KillOrders, AttemptLogs (files; DatabaseLogs in a shared store)
+                                                          (hosts.py, signals.py, attempt_logs.py, db_logs.py)
 
 Each part declares what it needs in its constructor (the store, the clock, the farm lock, the signals); time comes
 from the injected clock so that lease expiry is tested in milliseconds.
@@ -27,6 +29,8 @@ from typing import Any, Callable, Iterable
 
 from farm_node.coordinator.attempt_logs import AttemptLogs
 from farm_node.coordinator.attempts import Attempts
+from farm_node.coordinator.db_logs import DatabaseLogs, LogSource, database_source, file_source
+from farm_node.coordinator.farm import SharedFarm
 from farm_node.coordinator.hosts import HostRegistry, HostState
 from farm_node.coordinator.job_actions import JobActions
 from farm_node.coordinator.leasing import Leasing
@@ -59,7 +63,9 @@ class Coordinator:
         self.hosts.load(store.hosts())
         self.work = WorkSignal()
         self.kills = KillOrders(self.hosts.is_remote)
-        self.logs = AttemptLogs(data_dir, max_log_bytes)
+        # With a store other coordinators share, logs live in it: any coordinator serves any log.
+        self.logs = (DatabaseLogs(store, data_dir, max_log_bytes) if store.shared
+                     else AttemptLogs(data_dir, max_log_bytes))
         # The node's own slots' started reports, on their way to the store (farm_node/start_journal.py).
         self.journal = StartJournal(os.path.join(data_dir, "started.journal"))
         self.leasing = Leasing(store, clock, self.lock, self.hosts, self.work)
@@ -69,6 +75,10 @@ class Coordinator:
         self.remote = RemoteHosts(store, clock, self.lock, self.hosts, self.leasing, self.attempts, self.kills,
                                   self.epoch, heartbeat, lost_after)
         self.liveness = Liveness(store, clock, self.lock, self.hosts, self.attempts, name, heartbeat, lost_after)
+        # What only a store shared by several coordinators needs (coordinator/farm.py): signals to and from the
+        # others, the farm's hosts in the store, and liveness decided by one coordinator of the farm.
+        self.farm = (SharedFarm(store, clock, self.lock, self.hosts, self.attempts, self.work, self.kills, name,
+                                heartbeat, lost_after) if store.shared else None)
 
     # -- start and stop -----------------------------------------------------------------------------------------
     def recover(self, kill_orphan: Callable[[int, float | None], Any], local_host: str | None = None) -> int:
@@ -96,10 +106,17 @@ class Coordinator:
         """The coordinator's own threads: the started-reports flusher and the liveness checks. Called when the
         node starts serving (the hosts' two heartbeats to claim their frames count from then)."""
         self.attempts.start_flusher()
-        self.liveness.start()
+        self.store.start_listening()
+        if self.farm is not None:
+            self.farm.keep_alive()
+            self.farm.start()
+        else:
+            self.liveness.start()
 
     def shutdown(self) -> None:
         self.liveness.stop()
+        if self.farm is not None:
+            self.farm.stop()
         self.journal.ready.set()
         self.work.close()
 
@@ -126,6 +143,8 @@ class Coordinator:
         blocked: dict[str, list[str]] = {}
         for job, host in self.store.blocklist():
             blocked.setdefault(host, []).append(job)
+        if self.farm is not None:
+            return self.farm.workers(held, blocked, self.hosts.listing)
         return self.hosts.listing(held, blocked)
 
     def on_kill(self, listener: Callable[[str, int], None]) -> None:
@@ -178,6 +197,21 @@ class Coordinator:
     def log_path(self, name: str, subjob: str, number: int, attempt: int | None = None) -> str | None:
         return self.actions.log_path(name, subjob, number, attempt)
 
+    def log_source(self, name: str, subjob: str, number: int, attempt: int | None = None) -> LogSource:
+        """A frame's log (its latest attempt's, or attempt number ``attempt``'s) for the log route: a file, or the
+        store's chunks when other coordinators share the store."""
+        if not self.store.shared:
+            return file_source(self.actions.log_path(name, subjob, number, attempt))
+        row = self.store.job_row(name)
+        frame = self.store.frame_row(row.id, subjob, number)
+        ids = self.store.attempt_ids(frame.id)
+        if attempt is not None:
+            ids = [(n, a) for n, a in ids if n == attempt]
+            if not ids:
+                from farm_node.errors import NotFound
+                raise NotFound("frame %d has no attempt %d" % (number, attempt))
+        return database_source(self.store, ids[-1][1] if ids else None)
+
     # -- frames: what render hosts do ---------------------------------------------------------------------------
     def lease(self, host: str, free: int) -> list[dict[str, Any]]:
         return self.leasing.lease(host, free)
@@ -208,7 +242,10 @@ class Coordinator:
     def host_heartbeat(self, host: str, worker_id: str | None, slots: int, info: dict[str, Any] | None,
                        holding: Iterable[int], epoch: str | None = None, seen: int = 0,
                        leaving: bool = False) -> dict[str, Any]:
-        return self.remote.heartbeat(host, worker_id, slots, info, holding, epoch, seen, leaving)
+        answer = self.remote.heartbeat(host, worker_id, slots, info, holding, epoch, seen, leaving)
+        if self.farm is not None:
+            self.farm.heard(host)
+        return answer
 
     def lease_remote(self, host: str, worker_id: str | None, free: int) -> dict[str, Any] | None:
         return self.remote.lease(host, worker_id, free)
@@ -222,4 +259,7 @@ class Coordinator:
 
     # -- liveness (liveness.py) ---------------------------------------------------------------------------------
     def check(self) -> None:
-        self.liveness.check()
+        if self.farm is not None:
+            self.farm.check()
+        else:
+            self.liveness.check()

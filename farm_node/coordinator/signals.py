@@ -17,12 +17,17 @@ class WorkSignal:
         self._generation = 0
         self._listeners: list[Callable[[], None]] = []
         self.closing = False
+        # Tells the other coordinators of a shared store (coordinator/farm.py); nobody to tell by default.
+        self.broadcast: Callable[[], None] | None = None
 
     def on_work(self, listener: Callable[[], None]) -> None:
         """``listener()`` is called (from any thread) when frames may have become available."""
         self._listeners.append(listener)
 
-    def wake(self) -> None:
+    def wake(self, broadcast: bool = True) -> None:
+        """``broadcast`` False: the wake came from another coordinator, which told the others itself."""
+        if broadcast and self.broadcast is not None:
+            self.broadcast()
         with self._cond:
             self._generation += 1
             self._cond.notify_all()
@@ -55,14 +60,19 @@ class KillOrders:
         self._lock = threading.Lock()
         self._pending: dict[str, set[int]] = {}
         self._listeners: list[Callable[[str, int], None]] = []
+        # Tells the other coordinators of a shared store (coordinator/farm.py); nobody to tell by default.
+        self.broadcast: Callable[[str, int], None] | None = None
 
     def on_kill(self, listener: Callable[[str, int], None]) -> None:
         """``listener(host, attempt_id)`` is called when a running attempt must be killed."""
         self._listeners.append(listener)
 
-    def kill(self, host: str | None, attempt_id: int | None) -> None:
+    def kill(self, host: str | None, attempt_id: int | None, broadcast: bool = True) -> None:
+        """``broadcast`` False: the order came from another coordinator, which told the others itself."""
         if host is None or attempt_id is None:
             return
+        if broadcast and self.broadcast is not None:
+            self.broadcast(host, attempt_id)
         if self._is_remote(host):
             with self._lock:
                 self._pending.setdefault(host, set()).add(attempt_id)

@@ -1,17 +1,16 @@
 """The routes of jobs and hosts (CONTRACT section 2): submit, read, act on, the frame log, the render hosts."""
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from farm_node import __version__
 from farm_node.coordinator import Coordinator
-from farm_node.http.common import ApiError, file_range, json_response, read_json
+from farm_node.http.common import ApiError, json_response, read_json
 from farm_node.store import QueueReader
 from farm_node.store.views import NUMBERS_LIMIT, PAGE_LIMIT
 
@@ -104,13 +103,13 @@ def router(coordinator: Coordinator, reader: QueueReader, node_name: str) -> API
     @r.get("/api/jobs/{job}/subjobs/{subjob}/frames/{frame}/log", tags=["jobs"])
     def frame_log(job: str, subjob: str, frame: int, offset: int = Query(0, ge=0),
                   attempt: int | None = Query(None, ge=1)) -> Any:
-        path = coordinator.log_path(job, subjob, frame, attempt)
-        size = os.path.getsize(path) if path and os.path.exists(path) else 0
+        source = coordinator.log_source(job, subjob, frame, attempt)  # a file, or chunks in a shared store
+        size = source.size
         start = min(offset, size)
         headers = {"X-Log-Next-Offset": str(size), "X-Log-Size": str(size)}
-        if not path or start >= size:
+        if start >= size:
             return Response(b"", media_type="text/plain; charset=utf-8", headers=headers)
-        return StreamingResponse(file_range(path, start, size), media_type="text/plain; charset=utf-8",
+        return StreamingResponse(iterate_in_threadpool(source.chunks(start)), media_type="text/plain; charset=utf-8",
                                  headers=headers)
 
     @r.get("/api/workers", tags=["node"])

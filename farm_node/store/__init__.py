@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from farm_node.store.db import Txn
+from farm_node.store.farm import FarmHost, FarmMixin
 from farm_node.store.frames import FramesMixin
 from farm_node.store.jobs import JobsMixin
 from farm_node.store.rows import AttemptRow, FrameRow, HostRow, JobRow, RunnableJob, RunningAttempt, frame_dict
@@ -21,10 +22,10 @@ from farm_node.store.sqlite import SqliteDatabase
 from farm_node.store.views import QueueReader
 
 __all__ = ["Store", "PostgresStore", "open_store", "QueueReader", "Txn", "FrameRow", "JobRow", "AttemptRow",
-           "RunningAttempt", "RunnableJob", "HostRow", "frame_dict", "SCHEMA_VERSION"]
+           "RunningAttempt", "RunnableJob", "HostRow", "FarmHost", "frame_dict", "SCHEMA_VERSION"]
 
 
-class Store(JobsMixin, FramesMixin, SqliteDatabase):
+class Store(JobsMixin, FramesMixin, FarmMixin, SqliteDatabase):
     """The embedded store: ``Store(path)`` opens (or makes) the SQLite file at ``path``."""
 
     def __init__(self, path: str) -> None:
@@ -36,7 +37,7 @@ def postgres_store(url: str) -> "JobsMixin":
     """The store in the PostgreSQL database at ``url`` (psycopg is imported only for such a store)."""
     from farm_node.store.pg import PostgresDatabase
 
-    class PostgresStore(JobsMixin, FramesMixin, PostgresDatabase):
+    class PostgresStore(JobsMixin, FramesMixin, FarmMixin, PostgresDatabase):
         def __init__(self, url: str) -> None:
             super().__init__(url)
             self.reader = QueueReader(self)

@@ -59,6 +59,9 @@ class Database:
     ``self._lock`` (one writer per process; the engine serialises writers across processes)."""
 
     dialect = ""
+    # Whether other coordinators may share this store (and what only then matters: hearing of their changes, one of
+    # them deciding liveness, logs in the database).
+    shared = False
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -68,6 +71,8 @@ class Database:
         self.closed = False
         self.revision = 0
         self.floor = 0
+        # Whether this process decides which hosts are lost (with a shared store, one coordinator of the farm does).
+        self.leader = True
 
     # -- what an engine provides --------------------------------------------------------------------------------
     def _begin(self) -> int:
@@ -116,6 +121,15 @@ class Database:
     def close(self) -> None:
         raise NotImplementedError
 
+    def on_remote(self, kind: str, callback: Callable[[Any], None]) -> None:
+        """``callback(data)`` when another coordinator sends ``kind``: none does on a store of one coordinator."""
+
+    def broadcast(self, kind: str, data: Any = None) -> None:
+        """Tell the other coordinators: nobody to tell on a store of one coordinator."""
+
+    def start_listening(self) -> None:
+        """Hear of the other coordinators' commits: none on a store of one coordinator."""
+
     # -- shared -------------------------------------------------------------------------------------------------
     def on_change(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(revision)`` after every committed change (from the committing thread, or for another
@@ -159,15 +173,15 @@ class Database:
     def _savepoint(self, txn: Txn) -> Iterator[None]:
         deltas = {j: {sid: dict(c) for sid, c in per.items()} for j, per in txn.count_deltas.items()}
         touched = set(txn.jobs_touched)
-        self._conn.execute("SAVEPOINT inner")
+        self._conn.execute("SAVEPOINT nested")
         try:
             yield
         except BaseException:
-            self._conn.execute("ROLLBACK TO SAVEPOINT inner")
-            self._conn.execute("RELEASE SAVEPOINT inner")
+            self._conn.execute("ROLLBACK TO SAVEPOINT nested")
+            self._conn.execute("RELEASE SAVEPOINT nested")
             txn.count_deltas, txn.jobs_touched = deltas, touched
             raise
-        self._conn.execute("RELEASE SAVEPOINT inner")
+        self._conn.execute("RELEASE SAVEPOINT nested")
 
     @contextmanager
     def read(self) -> Iterator[Any]:

@@ -120,6 +120,7 @@ def _safe(url: str) -> str:
 
 class PostgresDatabase(Database):
     dialect = "postgresql"
+    shared = True
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -132,7 +133,7 @@ class PostgresDatabase(Database):
         self._all_readers: list[Connection] = []
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
-        self.leader = False
+        self.leader = False  # until the listener's session holds the advisory lock
         with self._lock:
             self._conn = connect(url, "writer")
             self._migrate()
@@ -152,16 +153,13 @@ class PostgresDatabase(Database):
             if newer:
                 raise StoreError("the store %s has schema version %d, written by a newer PyFarm; this node knows"
                                  " versions up to %d: run the newer version" % (self.path, newer[-1], schema.LATEST))
-            for version, sql in schema.MIGRATIONS:
+            for migration in schema.MIGRATIONS:
+                version = migration[0]
                 if version in done:
                     continue
-                for statement in schema.ddl(sql, "postgresql"):
+                for statement in schema.ddl(migration, "postgresql"):
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, extract(epoch from now()))", (version,))
-            conn.execute("CREATE TABLE IF NOT EXISTS subjob_counts (job_id BIGINT NOT NULL REFERENCES jobs(id) ON"
-                         " DELETE CASCADE, subjob_id BIGINT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL,"
-                         " PRIMARY KEY (subjob_id, status))")
-            conn.execute("CREATE INDEX IF NOT EXISTS subjob_counts_job ON subjob_counts (job_id)")
             conn.execute("INSERT INTO meta VALUES ('revision', '0') ON CONFLICT (key) DO NOTHING")
             conn.execute("COMMIT")
         except BaseException:

@@ -61,10 +61,11 @@ class SqliteDatabase(Database):
             if newer:
                 raise StoreError("the store %s has schema version %d, written by a newer PyFarm; this node knows"
                                  " versions up to %d: run the newer version" % (self.path, newer[-1], schema.LATEST))
-            for version, sql in schema.MIGRATIONS:
+            for migration in schema.MIGRATIONS:
+                version = migration[0]
                 if version in done:
                     continue
-                for statement in schema.ddl(sql, "sqlite"):
+                for statement in schema.ddl(migration, "sqlite"):
                     db.execute(statement)
                 if version == 1:
                     self._upgrade_first_wave()

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from farm_node.errors import StoreError
-from farm_node.store import SCHEMA_VERSION, Store
+from farm_node.store import SCHEMA_VERSION, Store, schema
 
 FIRST_WAVE = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value);
@@ -47,7 +47,7 @@ def test_a_first_wave_store_is_upgraded_and_keeps_its_queue(tmp_path):
             versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
             indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert "note_bytes" in columns
-        assert versions == list(range(1, SCHEMA_VERSION + 1))
+        assert versions == [m[0] for m in schema.MIGRATIONS]
         assert "frames_next" not in indexes and "frames_queued" in indexes
     finally:
         store.close()
@@ -74,6 +74,6 @@ def test_opening_a_store_twice_applies_each_migration_once(tmp_path):
     try:
         with store.read() as conn:
             versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
-        assert versions == list(range(1, SCHEMA_VERSION + 1))
+        assert versions == [m[0] for m in schema.MIGRATIONS]
     finally:
         store.close()
