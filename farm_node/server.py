@@ -50,6 +50,53 @@ def _token(given: str, data_dir: str, file_name: str, flags: str) -> tuple[str, 
     return token, "%s token kept in %s (owner-only)" % ("a new" if made else "the", path)
 
 
+def open_farm_store(cfg: Config, data_dir: str, announce: Callable[[str], None]) -> Any:
+    """The PostgreSQL store ``--store`` names (CONTRACT section 7). A PostgreSQL that does not answer yet is waited
+    for (a node may start before its database); one that refuses the login, or lacks the database, is an error at
+    once. A data folder used with one farm's database refuses another's: what it keeps belongs to the farm it
+    served."""
+    from farm_node.errors import StoreError
+    from farm_node.store import open_store
+    from farm_node.store.pg import wait_for_store
+    wait_for_store(cfg.store, announce)
+    store = open_store(cfg.store, data_dir)
+    farm = store.farm_value("farm", secrets.token_hex(8))
+    mark = os.path.join(data_dir, "farm-id")
+    try:
+        with open(mark, encoding="ascii") as f:
+            known = f.read().strip()
+    except FileNotFoundError:
+        known = ""
+    if known and known != farm:
+        store.close()
+        raise StoreError("the data folder %s served the farm %s, but the store %s holds the farm %s: give --store"
+                         " that farm's database, or this node a data folder of its own (--data-dir)"
+                         % (data_dir, known, store.path, farm))
+    if not known:
+        with open(mark, "w", encoding="ascii") as f:
+            f.write(farm + "\n")
+    return store
+
+
+def _farm_token(store: Any, data_dir: str, name: str) -> str:
+    """On a farm's shared store every coordinator takes the farm's tokens from it (the first one made them), so
+    that clients and render hosts may use any coordinator; they are written into the data folder too (owner-only),
+    where the node's own files are read from. Returns "" so that ``_token`` reads that file."""
+    if store.shared:
+        value = store.farm_value(name, secrets.token_urlsafe(32))
+        path = os.path.join(data_dir, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                same = f.read().strip() == value
+        except FileNotFoundError:
+            same = False
+        if not same:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(value + "\n")
+    return ""
+
+
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and without it a
@@ -110,13 +157,17 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
     data_dir = cfg.resolved_data_dir()
     os.makedirs(data_dir, exist_ok=True)
     name = cfg.resolved_name()
-    token, token_note = _token(cfg.token, data_dir, "token", "--token / --token-file / FARM_TOKEN")
-    worker_token, worker_note = _token(cfg.worker_token, data_dir, "worker-token",
-                                       "--worker-token / FARM_WORKER_TOKEN")
+    if cfg.store:
+        store = open_farm_store(cfg, data_dir, announce)
+    else:
+        store = Store(os.path.join(data_dir, "farm.sqlite"))
+    token, token_note = _token(cfg.token or _farm_token(store, data_dir, "token"), data_dir, "token",
+                               "--token / --token-file / FARM_TOKEN")
+    worker_token, worker_note = _token(cfg.worker_token or _farm_token(store, data_dir, "worker-token"), data_dir,
+                                       "worker-token", "--worker-token / FARM_WORKER_TOKEN")
     if hmac.compare_digest(token, worker_token):
         raise ConfigError("the worker token must differ from the clients' token: render hosts and clients hold"
                           " different secrets (CONTRACT section 9)")
-    store = Store(os.path.join(data_dir, "farm.sqlite"))
     coordinator = Coordinator(store, data_dir, name, max_log_bytes=cfg.max_log_bytes, heartbeat=cfg.heartbeat,
                               lost_after=cfg.lost_after, block_after=cfg.block_after)
     coordinator.actions.allow_mel = cfg.allow_mel

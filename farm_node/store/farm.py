@@ -27,19 +27,18 @@ class FarmMixin(Database):
         """A host attached to ``coordinator`` was heard of (at ``seen_at``, the wall clock, for display): one beat
         more, returned (not a change of the queue: no revision)."""
         with self.read() as db:
-            return db.execute("INSERT INTO hosts (name, slots, info, worker_id, last_seen, lost, stopped, coordinator, beats)"
-                       " VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1) ON CONFLICT (name) DO UPDATE SET"
-                       " slots=excluded.slots, info=excluded.info, worker_id=excluded.worker_id,"
-                       " last_seen=excluded.last_seen, lost=0, stopped=excluded.stopped,"
-                       " coordinator=excluded.coordinator, beats=hosts.beats + 1 RETURNING beats",
-                       (name, slots, json.dumps(info), worker_id, seen_at, 1 if stopped else 0, coordinator)
-                       ).fetchone()[0]
+            return db.execute(
+                "INSERT INTO hosts (name, slots, info, worker_id, last_seen, lost, stopped, coordinator, beats)"
+                " VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1) ON CONFLICT (name) DO UPDATE SET slots=excluded.slots,"
+                " info=excluded.info, worker_id=excluded.worker_id, last_seen=excluded.last_seen, lost=0,"
+                " stopped=excluded.stopped, coordinator=excluded.coordinator, beats=hosts.beats + 1 RETURNING beats",
+                (name, slots, json.dumps(info), worker_id, seen_at, 1 if stopped else 0, coordinator)).fetchone()[0]
 
     def host_lost(self, name: str, beats: int) -> bool:
         """Mark a host lost if it was not heard of since its ``beats``-th beat; False if it was meanwhile."""
         with self.read() as db:
-            return db.execute("UPDATE hosts SET lost=1 WHERE name=? AND lost=0 AND beats=?",
-                              (name, beats)).rowcount == 1
+            return db.execute("UPDATE hosts SET lost=1 WHERE name=? AND lost=0 AND beats=?", (name, beats)
+                              ).rowcount == 1
 
     def farm_hosts(self) -> list[FarmHost]:
         with self.read() as db:
@@ -47,6 +46,12 @@ class FarmMixin(Database):
                               " FROM hosts ORDER BY name").fetchall()
         return [FarmHost(r[0], r[1], json.loads(r[2]), r[3], r[4], bool(r[5]), bool(r[6]), r[7], r[8])
                 for r in rows]
+
+    def farm_value(self, key: str, make: str) -> str:
+        """A value every coordinator of the farm shares (its id, its tokens): the first to ask sets it to ``make``."""
+        with self.read() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, make))
+            return str(db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()[0])
 
     # -- logs in the database -----------------------------------------------------------------------------------
     def attempt_ids(self, frame_id: int) -> list[tuple[int, int]]:

@@ -363,18 +363,19 @@ class PostgresDatabase(Database):
                 callback(message["k"])
 
 
-def wait_for_store(url: str, timeout: float, announce: Callable[[str], None]) -> None:
-    """Wait for a PostgreSQL that does not answer yet (a node started with its database), saying so once."""
-    deadline = time.monotonic() + timeout
-    said = False
+def wait_for_store(url: str, announce: Callable[[str], None], retry: float = 0.5) -> None:
+    """Wait for a PostgreSQL that does not answer yet (a node started before its database), saying so once a
+    minute; a login refused, a database that does not exist or an address that is not one are errors at once."""
+    said = -1e9
     while True:
         try:
             connect(url, "probe").close()
             return
         except StoreError as exc:
-            if time.monotonic() > deadline or "refused the login" in str(exc) or "does not exist" in str(exc):
+            text = str(exc)
+            if "refused the login" in text or "does not exist" in text or "not a PostgreSQL address" in text:
                 raise
-            if not said:
-                announce("waiting for the store: %s" % exc)
-                said = True
-            time.sleep(0.5)
+            if time.monotonic() - said > 60:
+                announce("waiting for the store: %s" % text)
+                said = time.monotonic()
+            time.sleep(retry)
