@@ -60,8 +60,9 @@ def run_jobs(ns: argparse.Namespace) -> int:
     if out.as_json:
         out.json({"revision": summary.get("revision"), "jobs": jobs})
         return 0
-    columns = [Column("job", fold=True), Column("status", status=True), Column("done", "right"),
-               Column("failed", "right"), Column("pri", "right"), Column("user"), Column("waiting for", wrap=True)]
+    columns = [Column("job", fold=True, min_width=20), Column("status", status=True), Column("done", "right"),
+               Column("failed", "right"), Column("pri", "right"), Column("user", max_width=12),
+               Column("waiting for", wrap=True)]
     rows = []
     for name, job in jobs.items():
         counts = job.get("frames") or {}

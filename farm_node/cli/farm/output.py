@@ -11,9 +11,11 @@ rich is imported when something is drawn on a terminal, not when `farm` starts.
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
-from typing import Any, Callable, Iterable, NamedTuple, Sequence, TextIO
+from typing import Any, Iterable, NamedTuple, Sequence, TextIO
 
 STATUS_STYLES = {"Complete": "green", "Rendering": "cyan", "Queued": "", "Paused": "yellow", "Failed": "red",
                  "Cancelled": "dim", "idle": "green", "rendering": "cyan", "lost": "red", "stopped": "dim"}
@@ -27,6 +29,8 @@ class Column(NamedTuple):
     fold: bool = False
     wrap: bool = False
     status: bool = False        # coloured by the value (job, frame and host states)
+    min_width: int | None = None  # on a terminal: what a folded column keeps when the others take the width
+    max_width: int | None = None  # on a terminal: what a column of short words gets at most (then an ellipsis)
 
 
 def text(value: Any) -> str:
@@ -94,9 +98,12 @@ def rich_table(columns: Sequence[Column], rows: Iterable[Sequence[str]], title: 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold", title=title,
                   title_justify="left", caption=caption, caption_justify="left", expand=False,
                   collapse_padding=True)
-    for col in columns:
+    rows = list(rows)
+    for i, col in enumerate(columns):
+        longest = max([len(col.header)] + [len(row[i]) for row in rows])
         table.add_column(col.header, justify=col.justify, no_wrap=not (col.fold or col.wrap),
-                         overflow="fold" if col.fold else "ellipsis")
+                         overflow="fold" if col.fold else "ellipsis", max_width=col.max_width,
+                         min_width=min(col.min_width, longest) if col.min_width else None)
     for row in rows:
         # Text, not str: a job name or a log line with [brackets] is not rich markup.
         table.add_row(*[Text(cell, style=STATUS_STYLES.get(cell, "") if col.status else "")
@@ -141,14 +148,11 @@ class Output:
         self.stdout.write(json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n")
         self.stdout.flush()
 
-    def table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]], title: str | None = None,
-              caption: str | None = None) -> None:
+    def table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]], caption: str | None = None) -> None:
         rows = list(rows)
         if self.tty:
-            self.console.print(rich_table(columns, rows, title, caption))
+            self.console.print(rich_table(columns, rows, caption=caption))
             return
-        if title:
-            self.stdout.write(title + "\n")
         for line in plain_table(columns, rows):
             self.stdout.write(line + "\n")
         if caption:
@@ -241,34 +245,62 @@ class Progress:
             else:
                 self._progress.update(self._task, completed=done, total=total)
 
-    def callback(self) -> Callable[..., None]:
-        """``update`` as a FarmClient progress callback (``(done)`` or ``(done, total)``)."""
-        return lambda done, total=None: self.update(done, total)
-
 
 class Live:
     """A display redrawn in place on a terminal (rich's Live: every line fits the width, so the cursor goes back up
-    exactly as many lines as were drawn); off a terminal ``show`` prints what it is given, as it is given."""
+    exactly as many lines as were drawn); off a terminal ``show`` does nothing (the command prints lines itself).
+
+    Ctrl-C while a frame is being drawn is held until the frame is whole: interrupted halfway, rich would draw its
+    last frame from the wrong line and leave a piece of the one before on the screen.
+    """
 
     def __init__(self, out: Output) -> None:
         self.out = out
         self._live: Any = None
+        self._drawing = False
+        self._held = False
+        self._old_handler: Any = None
 
     def __enter__(self) -> "Live":
         if self.out.tty:
             from rich.live import Live as RichLive
+            if threading.current_thread() is threading.main_thread():
+                self._old_handler = signal.signal(signal.SIGINT, self._on_interrupt)
             self._live = RichLive(console=self.out.console, auto_refresh=False, vertical_overflow="ellipsis")
-            self._live.start()
+            self._drawing = True
+            try:
+                self._live.start()
+            finally:
+                self._drawing = False
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._live is not None:
-            self._live.stop()
+            self._drawing = True
+            try:
+                self._live.stop()
+            finally:
+                self._drawing = False
+                if self._old_handler is not None:
+                    signal.signal(signal.SIGINT, self._old_handler)
+
+    def _on_interrupt(self, signum: int, frame: Any) -> None:
+        if self._drawing:
+            self._held = True
+        else:
+            raise KeyboardInterrupt
 
     def show(self, renderable: Any) -> None:
         """Redraw with ``renderable`` (anything rich draws); only on a terminal."""
-        if self._live is not None:
+        if self._live is None:
+            return
+        self._drawing = True
+        try:
             self._live.update(renderable, refresh=True)
+        finally:
+            self._drawing = False
+        if self._held:
+            raise KeyboardInterrupt
 
 
 def group(*renderables: Any) -> Any:
