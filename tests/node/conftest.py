@@ -68,3 +68,51 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "pg_server" in getattr(item, "fixturenames", ()):
                 item.add_marker(skip)
+
+
+# -- real nodes on either engine ------------------------------------------------------------------------------------
+# The node's API, restart, worker, backup and soak tests run on both stores: these override the session node and
+# the node factory of tests/conftest.py with the engine of the test (``store_engine``). A PostgreSQL node gets a
+# database of its own, kept across its restarts.
+
+@pytest.fixture(scope="session")
+def _session_nodes(request):
+    from tests.conftest import NodeProcess
+    nodes = {}
+
+    def get(engine):
+        if engine not in nodes:
+            args = []
+            if engine == "postgresql":
+                server = request.getfixturevalue("pg_server")
+                args = ["--store", server.create_database("farm_session_%s" % uuid.uuid4().hex[:8])]
+            data_dir = tempfile.mkdtemp(prefix="pyfarm-session-node-%s-" % engine)
+            nodes[engine] = NodeProcess(data_dir, slots=2, args=args).start()
+        return nodes[engine]
+
+    yield get
+    for node in nodes.values():
+        node.stop()
+
+
+@pytest.fixture
+def farm_node_server(_session_nodes, store_engine):
+    """The session's node of this test's engine (2 slots, stand-in renderer). Use unique job names."""
+    return _session_nodes(store_engine)
+
+
+@pytest.fixture
+def node_factory(node_factory, store_engine, request):
+    """``node_factory(...)`` of tests/conftest.py, each node on this test's engine; ``store=URL`` puts a node on a
+    given database (several coordinators of one farm)."""
+    base = node_factory
+
+    def make(slots=1, args=None, env=None, start=True, name="node", store=None):
+        args = list(args or [])
+        if store is None and store_engine == "postgresql" and "--store" not in args:
+            store = request.getfixturevalue("pg_server").create_database("farm_%s" % uuid.uuid4().hex[:12])
+        if store:
+            args += ["--store", store]
+        return base(slots=slots, args=args, env=env, start=start, name=name)
+
+    return make

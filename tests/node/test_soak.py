@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import sqlite3
 import time
 
 import pytest
@@ -74,27 +73,34 @@ def test_random_kills_and_restarts_end_with_every_frame_complete_exactly_once(no
         assert w.stop() == 0
     assert node.stop() == 0
 
-    db = sqlite3.connect(os.path.join(node.data_dir, "farm.sqlite"))
+    # What the store holds, read through the store itself: the same check on either engine.
+    from farm_node.store import open_store
+    store = open_store(node.args[node.args.index("--store") + 1] if "--store" in node.args else "", node.data_dir)
     try:
-        frames = db.execute("SELECT j.name, f.number, f.status, f.attempt_id, (SELECT COUNT(*) FROM attempts a"
-                            " WHERE a.frame_id=f.id AND a.outcome='complete') FROM frames f"
-                            " JOIN jobs j ON j.id=f.job_id").fetchall()
-        attempts = db.execute("SELECT a.outcome, a.log_path FROM attempts a").fetchall()
+        with store.read() as db:
+            frames = db.execute("SELECT j.name, f.number, f.status, f.attempt_id, (SELECT COUNT(*) FROM attempts a"
+                                " WHERE a.frame_id=f.id AND a.outcome='complete') FROM frames f"
+                                " JOIN jobs j ON j.id=f.job_id").fetchall()
+            attempts = db.execute("SELECT a.id, a.outcome, a.log_path FROM attempts a").fetchall()
+        assert len(frames) == len(jobs) * FRAMES_PER_JOB
+        for job, number, status, current, complete in frames:
+            assert (status, current, complete) == ("Complete", None, 1), (job, number)
+        outcomes: dict = {}
+        for attempt_id, outcome, log_path in attempts:
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            if store.shared:  # a farm's store keeps the logs in the database
+                text = b"".join(store.read_log(attempt_id, 0, store.log_size(attempt_id)))
+                assert text, (outcome, attempt_id)
+            else:
+                path = os.path.join(node.data_dir, log_path)
+                assert os.path.exists(path), (outcome, log_path)
+                with open(path, "rb") as f:
+                    text = f.read()
+            if outcome == "complete":
+                assert b"completed." in text, log_path
+            else:
+                assert b"[pyfarm]" in text or outcome == "failed", (outcome, log_path)
     finally:
-        db.close()
-    assert len(frames) == len(jobs) * FRAMES_PER_JOB
-    for job, number, status, current, complete in frames:
-        assert (status, current, complete) == ("Complete", None, 1), (job, number)
-    outcomes: dict = {}
-    for outcome, log_path in attempts:
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        path = os.path.join(node.data_dir, log_path)
-        assert os.path.exists(path), (outcome, log_path)
-        with open(path, "rb") as f:
-            text = f.read()
-        if outcome == "complete":
-            assert b"completed." in text, log_path
-        else:
-            assert b"[pyfarm]" in text or outcome == "failed", (outcome, log_path)
+        store.close()
     assert "running" not in outcomes
     print("soak: %s; %d frames Complete once; attempts by outcome %s" % (done, len(frames), outcomes))
