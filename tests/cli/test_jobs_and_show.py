@@ -52,9 +52,10 @@ def test_jobs_filters_by_status_name_and_user(node_factory, unique_name):
     assert sorted(farm.json("jobs", "--status", "Paused,QUEUED")["jobs"]) == sorted([queued, held])
     assert list(farm.json("jobs", "--name", "filt-q*")["jobs"]) == [queued]
     assert list(farm.json("jobs", "--user", "bob")["jobs"]) == [held]
+    waiting = client.summary()["jobs"][queued].get("waiting_for") or ""  # why it waits, once the node says
     assert table(farm("jobs", "--user", "anna").stdout) == [
         {"job": queued, "status": "Queued", "done": "0/1", "failed": "0", "pri": "50", "user": "anna",
-         "waiting for": ""}]
+         "waiting for": waiting}]
     r = farm("jobs", "--name", "nothing-like-it*")
     assert (r.returncode, r.stdout) == (0, "no jobs match\n")
     r = farm("jobs", "--status", "Sleeping")
@@ -116,26 +117,39 @@ def test_show_of_an_unknown_job_is_the_farms_refusal(farm, unique_name):
     assert r.returncode == 1
 
 
-class _CountingClient(object):
-    def __init__(self) -> None:
-        self.downloads = 0
+class _PagedClient(object):
+    """A subjob of ``total`` frames behind FarmClient.frames, counting the pages asked for."""
 
-    def job(self, name):  # type: ignore[no-untyped-def]
-        self.downloads += 1
-        return {"subjobs": {"sub1": {"frames": {7: {"status": "Rendering"}}}}}
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.pages = []
+
+    def frames(self, job, subjob, offset=0, limit=200, status=None, **_):  # type: ignore[no-untyped-def]
+        self.pages.append((offset, limit))
+        numbers = range(offset + 1, min(self.total, offset + limit) + 1)
+        return {"revision": 1, "total": self.total, "offset": offset,
+                "frames": [{"number": n, "status": "Queued"} for n in numbers]}
 
 
-def test_a_big_job_is_not_downloaded_for_its_frames():
-    import pytest
-
+def test_frames_are_read_a_page_at_a_time_and_no_more_than_shown():
     from farm_node.cli.farm import lookup
-    from farm_node.errors import ConfigError
-    client = _CountingClient()
-    big = {"frames": {"total": lookup.FETCH_CAP + 1}}
-    with pytest.raises(ConfigError, match="has %d frames" % (lookup.FETCH_CAP + 1)):
-        lookup.job_with_frames(client, "big", big)
-    assert lookup.frame_of(client, "big", big, "sub1", 7) is None
-    assert client.downloads == 0
-    small = {"frames": {"total": lookup.FETCH_CAP}}
-    assert lookup.frame_of(client, "small", small, "sub1", 7) == {"status": "Rendering"}
-    assert client.downloads == 1
+    client = _PagedClient(12_001)
+    total, rows = lookup.frames(client, "big", "sub1", limit=200)
+    assert total == 12_001 and [f["number"] for f in rows] == list(range(1, 201))
+    assert client.pages == [(0, 200)]
+    client.pages.clear()
+    total, rows = lookup.frames(client, "big", "sub1")
+    assert [f["number"] for f in rows] == list(range(1, 12_002))
+    assert client.pages == [(0, 5000), (5000, 5000), (10000, 2001)]
+
+
+def test_show_frames_of_a_big_job_pages_through_it(node_factory, unique_name):
+    node = node_factory(slots=0)
+    farm = FarmRun(node)
+    name = unique_name("big")
+    node.client().submit({name: frames(*range(1, 6002))})
+    job = farm.json("show", name, "--frames")
+    listed = job["subjobs"]["sub1"]["frames"]
+    assert len(listed) == 6001 and listed["6001"]["status"] == "Queued" and "stdout" not in listed["6001"]
+    r = farm("show", name, "--frames", "--limit", "5")
+    assert r.returncode == 0 and "5996 more frame(s): --limit 0 lists all" in r.stdout

@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s = add_command(sub, "show", "show a job with its subjobs, and with --frames its frames",
                     examples="farm show shot010_lighting\nfarm show shot010_lighting --frames --status Failed")
     s.add_argument("job", help="the job's name")
-    s.add_argument("--frames", action="store_true", help="list the frames too (jobs of up to 20,000 frames)")
+    s.add_argument("--frames", action="store_true", help="list the frames too")
     s.add_argument("--status", type=_statuses(FRAME_STATUSES + ("Paused",)),
                    help="only subjobs and frames of these statuses (comma-separated)")
     s.add_argument("--subjob", help="only this subjob")
@@ -98,22 +98,31 @@ def run_show(ns: argparse.Namespace) -> int:
     from farm_node.cli.farm.output import Column, text
     out = connect.output(ns)
     client = connect.client(ns)
-    head = lookup.job_head(client, ns.job)
-    job = lookup.job_with_frames(client, ns.job, head) if ns.frames else head
-    subjobs = {name: sub for name, sub in (job.get("subjobs") or {}).items()
-               if (not ns.subjob or name == ns.subjob)}
+    job = lookup.job_head(client, ns.job)
+    subjobs = {name: sub for name, sub in (job.get("subjobs") or {}).items() if not ns.subjob or name == ns.subjob}
     if ns.subjob and not subjobs:
         from farm_node.errors import NotFound
         raise NotFound("no subjob named %r in job %r" % (ns.subjob, ns.job))
-    frame_rows = []
-    for sname, sub in subjobs.items():
-        frames = sub.get("frames")
-        if frames is not None:
-            kept = {n: f for n, f in frames.items() if not ns.status or f.get("status") in ns.status}
-            sub["frames"] = kept
-            frame_rows += [(sname, n, f) for n, f in sorted(kept.items())]
-    if not ns.frames and ns.status:
-        subjobs = {n: s for n, s in subjobs.items() if s.get("status") in ns.status}
+    statuses = sorted(ns.status or ())
+    if not ns.frames and statuses:
+        subjobs = {n: s for n, s in subjobs.items() if s.get("status") in statuses}
+    frame_rows: list[tuple[str, dict[str, Any]]] = []
+    matching = 0
+    if ns.frames:
+        # Pages of the frames shown, never the whole job: --json lists every frame that passes the filter.
+        left = None if out.as_json or ns.limit <= 0 else ns.limit
+        frame_statuses = [s for s in statuses if s in FRAME_STATUSES]
+        for sname, sub in subjobs.items():
+            if statuses and not frame_statuses:  # --status Paused: a state of jobs and subjobs, never of a frame
+                sub["frames"] = {}
+                continue
+            total, rows = lookup.frames(client, ns.job, sname, frame_statuses, left)
+            matching += total
+            kept = list(rows)
+            frame_rows += [(sname, f) for f in kept]
+            sub["frames"] = {str(f["number"]): f for f in kept}
+            if left is not None:
+                left -= len(kept)
     if out.as_json:
         out.json(dict(job, subjobs=subjobs))
         return 0
@@ -124,14 +133,13 @@ def run_show(ns: argparse.Namespace) -> int:
                              text(s.get("failed", 0)), text(s.get("layer")), text(s.get("camera"))]
                             for name, s in subjobs.items()])
     if ns.frames:
-        shown = frame_rows if ns.limit <= 0 else frame_rows[:ns.limit]
-        more = len(frame_rows) - len(shown)
+        more = matching - len(frame_rows)
         frame_columns = [Column("subjob", fold=True), Column("frame", "right"), Column("status", status=True),
                          Column("host", fold=True), Column("pid", "right"), Column("try", "right"),
                          Column("%", "right"), Column("exit", "right"), Column("error", wrap=True)]
-        out.table(frame_columns, [[s, str(n), text(f.get("status")), text(f.get("host")), text(f.get("pid")),
-                                   text(f.get("attempts")), _percent(f), text(f.get("exit_code")),
-                                   text(f.get("error"))] for s, n, f in shown],
+        out.table(frame_columns, [[s, text(f.get("number")), text(f.get("status")), text(f.get("host")),
+                                   text(f.get("pid")), text(f.get("attempts")), _percent(f),
+                                   text(f.get("exit_code")), text(f.get("error"))] for s, f in frame_rows],
                   caption="%d more frame(s): --limit 0 lists all" % more if more else None)
     return 0
 

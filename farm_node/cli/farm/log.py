@@ -66,43 +66,29 @@ class Follow:
     def run(self) -> int:
         from farm_node.cli.farm import lookup
         ns = self.ns
-        # The revision first, then the frame: a change between the two is in the feed's next answer.
-        summary = self.client.summary()
-        revision = summary["revision"]
         self._probe(None)  # the farm's own words if the job, subjob or frame does not exist
+        # The frame with the revision it was read at: a change after it is in the feed's next answer.
+        revision, frame = lookup.frame_of(self.client, ns.job, ns.subjob, ns.frame)
         while self._probe((self.number or 0) + 1):
             self.number = (self.number or 0) + 1
-        self.read()
-        head = summary["jobs"].get(ns.job) or lookup.job_head(self.client, ns.job)
-        sub = head["subjobs"].get(ns.subjob) or {}
-        if sub.get("status") in lookup.ENDED:
-            self.status = sub["status"]            # no frame of it renders or waits: nothing to follow
-        else:
-            frame = lookup.frame_of(self.client, ns.job, head, ns.subjob, ns.frame)
-            if frame is None:
-                self.out.note("following until frame %d is reported ended (%s has too many frames to look one "
-                              "up)" % (ns.frame, ns.job))
-            else:
-                self.see(frame)
-                if self.status == "Queued":
-                    self.out.note("frame %d is queued; waiting for it to start (Ctrl-C stops)" % ns.frame)
+        if frame is not None:
+            self.see(frame)
+        if self.status == "Queued":
+            self.out.note("frame %d is queued; waiting for it to start (Ctrl-C stops)" % ns.frame)
         self.catch_up()
+        watch = [(ns.job, ns.subjob)]
         while self.status not in lookup.ENDED:
-            answer = self.client.changes(revision, wait=WAIT)
+            # The feed narrowed to this subjob: its frames' changes, compact, and nothing of the rest of the farm.
+            answer = self.client.changes(revision, wait=WAIT, watch=watch)
             revision = answer["revision"]
             if ns.job in (answer.get("deleted") or ()):
                 from farm_node.errors import NotFound
                 raise NotFound("job %r was deleted" % ns.job)
-            job = (answer.get("jobs") or {}).get(ns.job)
-            moved = False
-            if job is not None:
-                sub = (job.get("subjobs") or {}).get(ns.subjob) or {}
-                frame = (sub.get("frames") or {}).get(ns.frame)
-                if frame is not None:
-                    moved = self.see(frame)
-                elif sub.get("status") in lookup.ENDED:
-                    self.status = sub["status"]
-            if moved:
+            sub = (((answer.get("jobs") or {}).get(ns.job) or {}).get("subjobs") or {}).get(ns.subjob) or {}
+            frame = (sub.get("frames") or {}).get(ns.frame)
+            if [ns.job, ns.subjob] in (answer.get("refetch") or ()):
+                frame = lookup.frame_of(self.client, ns.job, ns.subjob, ns.frame)[1] or frame
+            if frame is not None and self.see(frame):
                 self.catch_up()
             else:
                 self.read()

@@ -1,10 +1,10 @@
 """`farm watch [JOB]`: a live table of the farm's jobs (or of one job: its subjobs and rendering frames).
 
-It starts from the summary (small however many frames the farm holds) and then long-polls the changes feed, whose
-answers carry every changed job's fields and subjobs' counts and only the frames that changed: the display is
-kept from those, with no further download. On a terminal it is redrawn in place and fits the terminal's width;
-elsewhere each change is printed once, as a line. `farm watch JOB` ends when the job has ended; `farm watch` runs
-until Ctrl-C.
+It starts from the summary (small however many frames the farm holds) and then long-polls the changes feed narrowed
+to it: each answer carries the changed jobs' fields and subjobs' counts, and frames only of the subjobs of the job
+watched (compact rows), so the display is kept with nothing else downloaded. On a terminal it is redrawn in place
+and fits the terminal's width; elsewhere each change is printed once, as a line. `farm watch JOB` ends when the job
+has ended; `farm watch` runs until Ctrl-C.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from farm_node.cli.farm.connect import add_command
 WAIT = 5.0          # seconds of one long poll: the display's clock and "last seen" move at least this often
 MIN_REDRAW = 0.25   # seconds between redraws on a busy farm (the feed can answer twenty times a second)
 ACTIVE = ("Rendering", "Queued", "Paused")
+SHOWN_RENDERING = 200   # rendering frames kept per subjob: more than a terminal shows
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,42 +29,70 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 class FarmView:
-    """The jobs as the feed told them: fields and subjob counts (no frames), and each job's rendering frames."""
+    """The jobs as the feed told them (fields and subjob counts, no frames) and the watched job's rendering frames.
 
-    def __init__(self, summary: dict[str, Any]) -> None:
+    ``client`` reads the rendering frames of the watched job's subjobs when the view starts and when the feed says
+    a subjob changed too much to be sent frame by frame (``refetch``).
+    """
+
+    def __init__(self, client: Any, summary: dict[str, Any], job: str | None = None) -> None:
+        self.client = client
+        self.job = job
         self.revision = summary["revision"]
         self.jobs: dict[str, dict[str, Any]] = {}
-        self.rendering: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
+        self.rendering: dict[tuple[str, int], dict[str, Any]] = {}
         self.changed: set[str] = set()
-        for name, job in summary["jobs"].items():
-            self._take(name, job, replace=True)
+        for name, head in summary["jobs"].items():
+            self._take(name, head)
+        for sname in self.watched_subjobs():
+            self._refetch(sname)
+
+    def watched_subjobs(self) -> list[str]:
+        return list((self.jobs.get(self.job) or {}).get("subjobs") or {}) if self.job else []
 
     def apply(self, answer: dict[str, Any]) -> None:
         self.revision = answer["revision"]
         self.changed = set()
         if answer.get("reload"):
             self.changed = set(self.jobs)
-            self.jobs, self.rendering = {}, {}
+            self.jobs = {}
         for name in answer.get("deleted") or ():
             self.jobs.pop(name, None)
-            self.rendering.pop(name, None)
             self.changed.add(name)
-        for name, job in (answer.get("jobs") or {}).items():
-            self._take(name, job, replace=bool(answer.get("reload")))
+        for name, head in (answer.get("jobs") or {}).items():
+            self._take(name, head)
             self.changed.add(name)
+        for job, sname in answer.get("refetch") or ():
+            if job == self.job:
+                self._refetch(sname)
 
-    def _take(self, name: str, job: dict[str, Any], replace: bool) -> None:
-        old = {} if replace else (self.jobs.get(name) or {}).get("subjobs") or {}
-        subjobs = dict(old)
-        frames = self.rendering.setdefault(name, {})
-        for sname, sub in (job.get("subjobs") or {}).items():
-            for number, frame in (sub.get("frames") or {}).items():
-                if frame.get("status") == "Rendering":
-                    frames[(sname, int(number))] = frame
-                else:
-                    frames.pop((sname, int(number)), None)
-            subjobs[sname] = {k: v for k, v in sub.items() if k != "frames"}
-        self.jobs[name] = dict({k: v for k, v in job.items() if k != "subjobs"}, subjobs=subjobs)
+    def _take(self, name: str, head: dict[str, Any]) -> None:
+        """A job's head from the feed: whole when the job's own row changed, else its counts (``counts_only``) to
+        merge into what the view has."""
+        old = self.jobs.get(name) or {}
+        fields = {k: v for k, v in head.items() if k not in ("subjobs", "counts_only")}
+        job = dict(old, **fields) if head.get("counts_only") else fields
+        subjobs = dict(old.get("subjobs") or {})
+        for sname, sub in (head.get("subjobs") or {}).items():
+            subjobs[sname] = dict(subjobs.get(sname) or {}, **{k: v for k, v in sub.items() if k != "frames"})
+            if name == self.job:
+                for number, frame in (sub.get("frames") or {}).items():
+                    self._frame(sname, int(number), frame)
+        job["subjobs"] = subjobs
+        self.jobs[name] = job
+
+    def _frame(self, sname: str, number: int, frame: dict[str, Any]) -> None:
+        if frame.get("status") == "Rendering":
+            self.rendering[(sname, number)] = dict(self.rendering.get((sname, number)) or {}, **frame)
+        else:
+            self.rendering.pop((sname, number), None)
+
+    def _refetch(self, sname: str) -> None:
+        for key in [k for k in self.rendering if k[0] == sname]:
+            del self.rendering[key]
+        page = self.client.frames(self.job, sname, 0, SHOWN_RENDERING, status=["Rendering"])
+        for frame in page["frames"]:
+            self.rendering[(sname, int(frame["number"]))] = frame
 
 
 def job_row(name: str, job: dict[str, Any]) -> list[str]:
@@ -114,7 +143,7 @@ def job_display(name: str, view: FarmView) -> Any:
             for s, v in (job.get("subjobs") or {}).items()]
     parts.append(rich_table([Column("subjob", fold=True), Column("status", status=True), Column("done", "right"),
                              Column("failed", "right")], subs))
-    frames = sorted(view.rendering.get(name, {}).items())
+    frames = sorted(view.rendering.items())
     if frames:
         parts.append(rich_table([Column("subjob", fold=True), Column("frame", "right"), Column("host", fold=True),
                                  Column("pid", "right"), Column("try", "right"), Column("%", "right")],
@@ -129,18 +158,14 @@ def run(ns: argparse.Namespace) -> int:
     from farm_node.cli.farm.output import plain_table
     out = connect.output(ns)
     client = connect.client(ns)
-    summary = client.summary()
-    if ns.job is not None and ns.job not in summary["jobs"]:
+    if ns.job is not None:
         lookup.job_head(client, ns.job)  # the farm's own words for a job it does not have
-    view = FarmView(summary)
+    view = FarmView(client, client.summary(), ns.job)
     printed: dict[str, list[str]] = {}
 
     def plain_lines() -> None:
-        """Off a terminal: each job row (and frame start) once, when it changes."""
-        names = [ns.job] if ns.job else list(view.jobs)
-        for name in names:
-            if name not in view.jobs:
-                continue
+        """Off a terminal: each job's row once, when it changes."""
+        for name in [ns.job] if ns.job else list(view.jobs):
             row = job_row(name, view.jobs[name])
             if printed.get(name) != row:
                 printed[name] = row
@@ -171,6 +196,7 @@ def run(ns: argparse.Namespace) -> int:
                 if pause > 0:
                     time.sleep(pause)
                 last = time.monotonic()
-                view.apply(client.changes(view.revision, wait=WAIT))
+                watch = [(ns.job, s) for s in view.watched_subjobs()]
+                view.apply(client.changes(view.revision, wait=WAIT, watch=watch))
     except KeyboardInterrupt:   # how one leaves `farm watch`
         return 0
