@@ -1,10 +1,44 @@
-"""Small files the node and the worker keep beside their data: written whole or not at all, read forgivingly."""
+"""Small files the node and the worker keep beside their data: written whole or not at all, read forgivingly; and
+the modes of everything in a data folder: the folder its owner's only (0700), its files too (0600) on POSIX. On
+Windows the user data folder is already private to its owner (its ACL is inherited), and POSIX modes mean nothing.
+"""
 from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
-from typing import Any
+from typing import IO, Any
+
+_POSIX = sys.platform != "win32"
+
+
+def private_dir(path: str) -> str:
+    """Make ``path`` (and its parents) if need be; the folder itself is its owner's only, and so are the parents it
+    made (``os.makedirs`` gives them the umask's mode)."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if parent != path and not os.path.isdir(parent):
+        private_dir(parent)
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    if _POSIX:
+        os.chmod(path, 0o700)
+    return path
+
+
+def make_private(path: str) -> None:
+    """A file its owner's only, if it exists."""
+    if _POSIX:
+        try:
+            os.chmod(path, 0o600)
+        except FileNotFoundError:
+            pass
+
+
+def open_private(path: str, mode: str = "ab") -> IO[Any]:
+    """``open(path, mode)`` for "ab", "wb" or "w", making the file readable by its owner only."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) * ("b" in mode)
+    flags |= os.O_APPEND if mode.startswith("a") else os.O_TRUNC
+    return os.fdopen(os.open(path, flags, 0o600), mode, **({} if "b" in mode else {"encoding": "utf-8"}))
 
 
 def write_json_atomic(path: str, data: Any) -> None:
@@ -43,6 +77,6 @@ def read_int(path: str) -> int:
 
 def write_int(path: str, value: int) -> None:
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="ascii") as f:
+    with open_private(tmp, "w") as f:
         f.write(str(value))
     os.replace(tmp, path)

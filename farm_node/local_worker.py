@@ -16,6 +16,7 @@ from farm_node.errors import StaleAttempt
 from farm_node.frame_run import FrameRun
 from farm_node.hostinfo import host_info
 from farm_node.runner import ExeMap
+from farm_node.store.health import DiskHealth, disk_full
 
 log = logging.getLogger("farm_node")
 
@@ -24,14 +25,21 @@ _DOOMED_KEPT = 10000
 
 class _DirectReporter:
     """Reports of one attempt, straight into the coordinator. With ``host``, the end of the attempt also leases
-    the slot's next frame (into ``next``), in the same transaction."""
+    the slot's next frame (into ``next``), in the same transaction.
+
+    The disk of the data folder may fill up: a frame's end then waits for room (``disk``) and is written once there
+    is, rather than lost with the slot's thread; a report the render can do without (its output's periodic save)
+    is not retried."""
 
     def __init__(self, coordinator: Coordinator, attempt: int, host: str | None = None,
-                 more: Callable[[], bool] = lambda: False) -> None:
+                 more: Callable[[], bool] = lambda: False, disk: DiskHealth | None = None,
+                 stopping: threading.Event | None = None) -> None:
         self.coordinator = coordinator
         self.attempt = attempt
         self.host = host
         self.more = more
+        self.disk = disk
+        self.stopping = stopping or threading.Event()
         self.next: list[dict] = []
 
     def started(self, pid: int) -> bool:
@@ -46,21 +54,38 @@ class _DirectReporter:
             return self.coordinator.output(self.attempt, data, progress, tail)
         except StaleAttempt:
             return True
+        except Exception as exc:  # the render goes on: its log says what it could not write
+            if not disk_full(exc):
+                raise
+            if self.disk is not None:
+                self.disk.failed("writing a frame's log", exc)
+            return True
 
     def finished(self, exit_code: int | None, error: str | None) -> None:
-        try:
-            if self.host is not None and self.more():
-                self.next = self.coordinator.finish_and_lease(self.attempt, exit_code, error, self.host, 1)
-            else:
-                self.coordinator.finished(self.attempt, exit_code, error)
-        except StaleAttempt:
-            pass
+        while True:
+            try:
+                if self.host is not None and self.more():
+                    self.next = self.coordinator.finish_and_lease(self.attempt, exit_code, error, self.host, 1)
+                else:
+                    self.coordinator.finished(self.attempt, exit_code, error)
+                return
+            except StaleAttempt:
+                return
+            except Exception as exc:
+                if not disk_full(exc) or self.disk is None:
+                    raise
+                self.disk.failed("writing a frame's end", exc)
+                # The frame stays Rendering meanwhile (health says why); a node stopped now requeues it on start.
+                self.disk.wait_for_room(self.stopping)
+                if self.stopping.is_set():
+                    return
 
 
 class LocalWorker:
     def __init__(self, coordinator: Coordinator, exe_map: ExeMap, slots: int, host: str,
-                 cwd: str | None = None) -> None:
+                 cwd: str | None = None, disk: DiskHealth | None = None) -> None:
         self.coordinator = coordinator
+        self.disk = disk or getattr(coordinator.logs, "disk", None) or DiskHealth(coordinator.data_dir)
         # Frames run in a folder of the node's, so a relative scene or image path never lands in the node's cwd.
         self.cwd = cwd
         self.exe_map = exe_map
@@ -93,14 +118,22 @@ class LocalWorker:
                 gen = coordinator.work_generation
                 try:
                     leased = coordinator.lease(self.host, 1)
-                except Exception:  # a slot must outlive one bad lease; the store keeps the truth
-                    log.exception("lease failed on %s", self.host)
+                except Exception as exc:  # a slot must outlive one bad lease; the store keeps the truth
                     leased = []
+                    if disk_full(exc):
+                        self.disk.failed("leasing a frame", exc)
+                        self.disk.wait_for_room(self._stopping)  # rendering resumes by itself once there is room
+                        continue
+                    log.exception("lease failed on %s", self.host)
                 if not leased:
                     coordinator.wait_for_work(gen, 1.0)
                     continue
             # The frame's end leases the next one with it (one commit); a slot that got none asks on its own.
-            leased = self._run(leased[0])
+            try:
+                leased = self._run(leased[0])
+            except Exception:  # the slot lives on; the frame's attempt is the store's to settle (restart, retry)
+                log.exception("a render slot of %s failed", self.host)
+                leased = []
         if leased:
             self.coordinator.interrupted([a["attempt"] for a in leased],
                                          "the node was stopped before this frame started")
@@ -108,7 +141,7 @@ class LocalWorker:
     def _run(self, a: dict) -> list[dict]:
         """Run one leased frame; the frame the slot was given next, if its end leased one."""
         reporter = _DirectReporter(self.coordinator, a["attempt"], self.host,
-                                   lambda: not self._stopping.is_set())
+                                   lambda: not self._stopping.is_set(), self.disk, self._stopping)
         run = FrameRun(a["argv"], self.exe_map, reporter, timeout=a.get("timeout"), frames=a.get("frames") or 1,
                        cwd=self.cwd)
         with self._runs_lock:
@@ -124,7 +157,10 @@ class LocalWorker:
             run.run()
         except Exception:
             log.exception("frame attempt %s failed in the node itself", a["attempt"])
-            _DirectReporter(self.coordinator, a["attempt"]).finished(None, "the node failed to run the frame")
+            if run.child is not None:
+                run.child.kill_tree()  # a render whose frame cannot be followed any more must not run on unseen
+            _DirectReporter(self.coordinator, a["attempt"], disk=self.disk, stopping=self._stopping).finished(
+                None, "the node failed to run the frame")
             return []
         finally:
             with self._runs_lock:

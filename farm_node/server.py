@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from farm_node.config import Config
 from farm_node.errors import ConfigError
-from farm_node.files import write_json_atomic
+from farm_node.files import make_private, private_dir, write_json_atomic
 
 log = logging.getLogger("farm_node")
 
@@ -151,16 +151,26 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
     from farm_node.coordinator import Coordinator
     from farm_node.http import create_app
     from farm_node.local_worker import LocalWorker
+    from farm_node.path_map import PathMap
     from farm_node.runner import ExeMap
     from farm_node.store import Store
+    from farm_node.store import health as store_health
 
-    data_dir = cfg.resolved_data_dir()
-    os.makedirs(data_dir, exist_ok=True)
+    data_dir = private_dir(cfg.resolved_data_dir())
     name = cfg.resolved_name()
     if cfg.store:
         store = open_farm_store(cfg, data_dir, announce)
     else:
-        store = Store(os.path.join(data_dir, "farm.sqlite"))
+        store_path = os.path.join(data_dir, "farm.sqlite")
+        backups_dir = os.path.join(data_dir, "backups")
+        store_health.check_sqlite(store_path, backups_dir)
+        if not os.path.exists(store_path) and store_health.newest_backup(backups_dir):
+            announce("  no store in %s: starting an empty farm; the newest backup is %s (farm-node restore FILE"
+                     " brings it back)" % (data_dir, store_health.newest_backup(backups_dir)))
+        with store_health.refusing_damage(store_path, backups_dir):
+            store = Store(store_path)
+        for suffix in ("", "-wal", "-shm"):  # SQLite makes them by the umask
+            make_private(store_path + suffix)
     token, token_note = _token(cfg.token or _farm_token(store, data_dir, "token"), data_dir, "token",
                                "--token / --token-file / FARM_TOKEN")
     worker_token, worker_note = _token(cfg.worker_token or _farm_token(store, data_dir, "worker-token"), data_dir,
@@ -173,9 +183,11 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
     coordinator.actions.allow_mel = cfg.allow_mel
     recovered = coordinator.recover(runner.kill_orphan)
     exe_map = ExeMap.from_flags(cfg.exe, allow_mel=cfg.allow_mel)
-    work_dir = os.path.join(data_dir, "work")
-    os.makedirs(work_dir, exist_ok=True)
-    local = LocalWorker(coordinator, exe_map, cfg.slots, name, cwd=work_dir)
+    work_dir = private_dir(os.path.join(data_dir, "work"))
+    # Whether the data folder's disk has room: what /api/health says, what the slots wait on when it is full.
+    disk = getattr(coordinator.logs, "disk", None) or store_health.DiskHealth(data_dir)
+    local = LocalWorker(coordinator, exe_map, cfg.slots, name, cwd=work_dir, disk=disk, tags=cfg.tags,
+                        path_map=PathMap.parse(cfg.path_map))
     sock = bind(cfg.host, cfg.port)
     port = sock.getsockname()[1]
     shown_host = "[%s]" % cfg.host if ":" in cfg.host else cfg.host
@@ -209,7 +221,8 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
             coordinator.shutdown()
             local.stop()
 
-    app = create_app(coordinator, store.reader, token, name, lifespan=lifespan, worker_token=worker_token)
+    app = create_app(coordinator, store.reader, token, name, lifespan=lifespan, worker_token=worker_token,
+                     disk=disk)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="on",
                             access_log=False)
     server = _server_class()(config)

@@ -9,8 +9,11 @@ whose pids the store does not have.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
+
+log = logging.getLogger("farm_node")
 
 # The journal is emptied once it is this big and every pid in it is in the store.
 COMPACT_BYTES = 1024 * 1024
@@ -51,16 +54,22 @@ class StartJournal:
     def add(self, attempt: int, pid: int, started: float) -> None:
         line = b"%d %d %.3f\n" % (attempt, pid, started)
         with self._lock:
-            if self._fd is None:
-                folder = os.path.dirname(self.path)
-                if folder:
-                    os.makedirs(folder, exist_ok=True)
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0),
-                                   0o600)
-                self._size = os.fstat(self._fd).st_size
-            os.write(self._fd, line)
-            self._size += len(line)
+            # Pending first: the store gets the start even when the journal cannot be written (a full disk); only
+            # the guard against a crash of the node is missing for this render then.
             self._pending[attempt] = (pid, started)
+            try:
+                if self._fd is None:
+                    folder = os.path.dirname(self.path)
+                    if folder:
+                        os.makedirs(folder, mode=0o700, exist_ok=True)
+                    self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                                       | getattr(os, "O_BINARY", 0), 0o600)
+                    self._size = os.fstat(self._fd).st_size
+                os.write(self._fd, line)
+                self._size += len(line)
+            except OSError as exc:
+                log.warning("cannot write the start journal %s (%s): the start of attempt %d is not guarded against"
+                            " a crash of the node", self.path, exc.strerror or exc, attempt)
         self.ready.set()
 
     def take(self, attempt: int) -> tuple[int, float] | None:
@@ -107,8 +116,7 @@ class StartJournal:
             os.ftruncate(self._fd, 0)
         else:
             try:
-                with open(self.path, "wb"):
-                    pass
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
             except OSError:
                 pass
         self._size = 0

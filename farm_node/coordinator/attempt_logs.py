@@ -4,34 +4,66 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import Any
 
+from farm_node.files import open_private, private_dir
+from farm_node.store.health import DiskHealth, disk_full
 from farm_node.wire import TAIL_BYTES
 
 log = logging.getLogger("farm_node")
 
 
 class AttemptLog:
-    """The log file of one running attempt, its 64 KiB tail, and when the tail was last saved."""
+    """The log file of one running attempt, its 64 KiB tail, and when the tail was last saved.
 
-    def __init__(self, path: str, cap: int, note_bytes: int = 0) -> None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+    A log that cannot be written (the disk is full) stops being written, not the render: the frame renders on with
+    its tail kept in memory, which says so (``broken``), and the disk's trouble goes to ``disk`` (health).
+    """
+
+    def __init__(self, path: str, cap: int, note_bytes: int = 0, disk: DiskHealth | None = None) -> None:
         self.path = path
-        self.file = open(path, "ab")
-        self.written = self.file.tell()
+        self.disk = disk
+        self.broken: str | None = None
+        self.file: Any = None
+        self.written = 0
+        self.tail = bytearray()
+        try:
+            private_dir(os.path.dirname(path))
+            self.file = open_private(path, "ab")
+            self.written = self.file.tell()
+        except OSError as exc:
+            self._break(exc)
         # Log bytes the render host has sent for this attempt (the file minus the coordinator's own notes): a report
         # replayed after a lost answer or a restart names its offset, and what is already here is not written again.
         self.received = max(0, self.written - note_bytes)
         self.cap = cap
         self.full = self.written >= cap
-        self.tail = bytearray()
         self.progress: float | None = None
         self.saved_at = 0.0
         self.lock = threading.Lock()
 
     def _put(self, data: bytes) -> None:
         """Add bytes at the end of the log (``self.written`` is where they start)."""
-        self.file.write(data)
-        self.file.flush()
+        if self.broken is not None:
+            return
+        try:
+            self.file.write(data)
+            self.file.flush()
+        except OSError as exc:
+            self._break(exc)
+
+    def _break(self, exc: OSError) -> None:
+        self.broken = "this attempt's log could not be written past byte %d (%s); the render went on without it" % (
+            self.written, exc.strerror or exc)
+        log.warning("%s: %s", self.path, self.broken)
+        if self.disk is not None:
+            self.disk.failed("writing the log %s" % self.path, exc)
+        self.tail += ("\n[pyfarm] %s\n" % self.broken).encode()
+        try:
+            if self.file is not None:
+                self.file.close()
+        except OSError:
+            pass
 
     def write(self, data: bytes) -> bool:
         if data and not self.full:
@@ -55,20 +87,32 @@ class AttemptLog:
         self.tail = bytearray(tail[-TAIL_BYTES:])
 
     def text(self) -> str:
-        return bytes(self.tail[-TAIL_BYTES:]).decode("utf-8", "replace")
+        text = bytes(self.tail[-TAIL_BYTES:]).decode("utf-8", "replace")
+        if self.broken is not None and self.broken not in text:
+            text += "\n[pyfarm] %s\n" % self.broken  # the render's later output pushed the note out of the tail
+        return text
 
     def close(self) -> None:
-        self.file.close()
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError as exc:  # the last bytes could not be flushed (a full disk)
+                if self.broken is None:
+                    self._break(exc)
 
 
 class AttemptLogs:
     """The open logs by attempt id, as files under the data folder (a store shared by several coordinators keeps
     them in the database instead: db_logs.py)."""
 
-    def __init__(self, data_dir: str, cap: int) -> None:
+    def __init__(self, data_dir: str, cap: int, disk: DiskHealth | None = None) -> None:
         self.data_dir = data_dir
         self.cap = cap
+        # Whether the data folder's disk has room (what /api/health says): a log that cannot be written says so.
+        self.disk = disk or DiskHealth(data_dir)
         self._open: dict[int, AttemptLog] = {}
+        # Logs closed by a frame's end whose transaction failed (a full disk): the retry takes their tail from here.
+        self._ending: dict[int, AttemptLog] = {}
 
     def path(self, relative: str) -> str:
         return os.path.join(self.data_dir, relative)
@@ -76,16 +120,21 @@ class AttemptLogs:
     def get_or_open(self, attempt_id: int, relative: str, note_bytes: int) -> AttemptLog:
         alog = self._open.get(attempt_id)
         if alog is None:
-            alog = self._open[attempt_id] = AttemptLog(self.path(relative), self.cap, note_bytes)
+            alog = self._open[attempt_id] = AttemptLog(self.path(relative), self.cap, note_bytes, self.disk)
         return alog
 
     def close(self, attempt_id: int) -> AttemptLog | None:
         """Close an attempt's log (its render is over); the closed log, if it was open, for its tail."""
-        alog = self._open.pop(attempt_id, None)
+        alog = self._open.pop(attempt_id, None) or self._ending.pop(attempt_id, None)
         if alog is not None:
             with alog.lock:
                 alog.close()
         return alog
+
+    def keep_ended(self, attempt_id: int, alog: AttemptLog | None) -> None:
+        """A closed log whose frame end could not be written: the next try of that end finds it (its tail)."""
+        if alog is not None:
+            self._ending[attempt_id] = alog
 
     def note(self, attempt_id: int, relative: str | None, text: str) -> int:
         """Write a line of the coordinator's own into the attempt's log (why it ended, why it goes on), closing the
@@ -95,18 +144,22 @@ class AttemptLogs:
         if alog is not None:
             with alog.lock:
                 alog._put(line)
-                alog.written += len(line)
+                written = alog.broken is None
+                if written:
+                    alog.written += len(line)
                 alog.close()
-            return len(line)
+            return len(line) if written else 0
         if relative is None:
             return 0
         path = self.path(relative)
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "ab") as f:
+            private_dir(os.path.dirname(path))
+            with open_private(path, "ab") as f:
                 f.write(line)
         except OSError as exc:
             log.warning("cannot write to the log %s: %s", path, exc)
+            if disk_full(exc):
+                self.disk.failed("writing the log %s" % path, exc)
             return 0
         return len(line)
 

@@ -20,6 +20,7 @@ from farm_node.errors import StaleAttempt
 from farm_node.scheduler import Outcome
 from farm_node.start_journal import StartJournal
 from farm_node.store import AttemptRow, Store, Txn
+from farm_node.store.health import disk_full
 
 log = logging.getLogger("farm_node")
 
@@ -148,8 +149,17 @@ class Attempts:
                 if alog.progress is not None:
                     fields["progress"] = alog.progress
         if due:
-            with self.store.write() as txn:
-                self.store.update_frames(txn, a.job_id, [a.frame_id], **fields)
+            try:
+                with self.store.write() as txn:
+                    self.store.update_frames(txn, a.job_id, [a.frame_id], **fields)
+            except Exception as exc:
+                # The running frame's stdout in the store is a view, written again at its end: a full disk must
+                # not stop the render (the end waits for room instead).
+                if not disk_full(exc):
+                    raise
+                disk = getattr(self.logs, "disk", None)
+                if disk is not None:
+                    disk.failed("saving a frame's output", exc)
         return keep
 
     # -- the end ------------------------------------------------------------------------------------------------
@@ -174,6 +184,10 @@ class Attempts:
             except BaseException:
                 if end.early_start is not None:
                     self.journal.give_back({attempt_id: end.early_start})
+                # A retry of this end (the disk was full) must find the log's tail again.
+                keep = getattr(self.logs, "keep_ended", None)
+                if keep is not None:
+                    keep(attempt_id, alog)
                 raise
             finally:
                 if end.early_start is not None:
@@ -183,6 +197,7 @@ class Attempts:
                         self.block_after)
         if status == scheduler.QUEUED:
             self.work.wake()
+        self.leasing.ended(attempt_id)  # it may free what queued jobs wait for (limit units, a dependency)
         return status, leases
 
     def _finish_txn(self, txn: Txn, end: FrameEnd, now: float, next_for: tuple[str, int] | None

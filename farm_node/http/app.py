@@ -32,10 +32,12 @@ from farm_node.errors import (
     ProgramNotAllowed,
     QueueXMLError,
     StaleAttempt,
+    StoreError,
 )
 from farm_node.http import changes, jobs, queue, workers
 from farm_node.http.common import ApiError, Wakeup, json_response
 from farm_node.store import QueueReader
+from farm_node.store.health import DiskHealth, disk_full
 
 def _message(text: str, **extra: Any) -> bytes:
     return json.dumps({"error": text, **extra}).encode()
@@ -43,7 +45,10 @@ def _message(text: str, **extra: Any) -> bytes:
 
 log = logging.getLogger("farm_node")
 
-_STATUS = {NotFound: 404, Conflict: 409, StaleAttempt: 409, QueueXMLError: 400, ProgramNotAllowed: 400}
+# StoreError 503: the store cannot be used now (a PostgreSQL gone away): nothing changed, ask again (a render host's
+# reports wait in its spool, and it tries its next coordinator).
+_STATUS = {NotFound: 404, Conflict: 409, StaleAttempt: 409, QueueXMLError: 400, ProgramNotAllowed: 400,
+           StoreError: 503}
 
 
 # Python's own errors that only input can provoke past the routes' checks: a 4xx, never a 500.
@@ -66,8 +71,9 @@ class JsonErrors:
     text 500, and no exception left for the server, which would drop the connection and the client's next request
     on it with it."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, disk: DiskHealth | None = None) -> None:
         self.app = app
+        self.disk = disk
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -85,6 +91,13 @@ class JsonErrors:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:  # noqa: BLE001 - the one place that answers for everything else
             known = _input_error(exc)
+            if known is None and disk_full(exc):
+                # 507 Insufficient Storage: nothing was changed; a render host's reports wait in its spool.
+                reason = "the node's disk is full: nothing was changed; free space under its data folder"
+                if self.disk is not None:
+                    self.disk.failed("%s %s" % (scope.get("method"), scope.get("path")), exc)
+                    reason = self.disk.problem() or reason
+                known = (507, reason)
             if known is None:
                 log.exception("%s %s failed", scope.get("method"), scope.get("path"))
                 known = (500, "the node failed to answer this request (%s); its log has the details"
@@ -152,7 +165,7 @@ class TokenAuth:
 
 
 def create_app(coordinator: Coordinator, reader: QueueReader, token: str, node_name: str,
-               lifespan: Any = None, worker_token: str | None = None) -> FastAPI:
+               lifespan: Any = None, worker_token: str | None = None, disk: DiskHealth | None = None) -> FastAPI:
     """The app; ``app.state.close_polls()`` answers every parked long poll (the node is stopping)."""
     # No redirect of /api/jobs/ to /api/jobs: a client that drops a job named "." from the URL would be sent the
     # whole queue; 404 instead.
@@ -161,7 +174,8 @@ def create_app(coordinator: Coordinator, reader: QueueReader, token: str, node_n
                               "/api/health needs `Authorization: Bearer <token>`.")
     app.add_middleware(TokenAuth, token=token, worker_token=worker_token)
 
-    app.add_middleware(JsonErrors)
+    disk = disk or getattr(coordinator.logs, "disk", None)
+    app.add_middleware(JsonErrors, disk=disk)
     # json_response, not JSONResponse: its ASCII escapes never fail on the odd characters a message may quote.
 
     @app.exception_handler(ApiError)
@@ -190,7 +204,7 @@ def create_app(coordinator: Coordinator, reader: QueueReader, token: str, node_n
         return json_response({"error": "%s: %s" % (where, first.get("msg", "invalid")), "path": where}, 422)
 
     feed, work, orders = Wakeup(), Wakeup(), Wakeup()
-    app.include_router(jobs.router(coordinator, reader, node_name))
+    app.include_router(jobs.router(coordinator, reader, node_name, disk))
     app.include_router(changes.router(reader, feed))
     app.include_router(workers.router(coordinator, work, orders))
     app.include_router(queue.router(reader, lambda path, replace: backup.restore(coordinator, path, replace),

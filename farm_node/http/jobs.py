@@ -22,11 +22,17 @@ JOB_DICT_SCHEMA = {
 }
 
 
-def router(coordinator: Coordinator, reader: QueueReader, node_name: str) -> APIRouter:
+def router(coordinator: Coordinator, reader: QueueReader, node_name: str, disk: Any = None) -> APIRouter:
     r = APIRouter()
 
-    @r.get("/api/health", tags=["node"])
-    def health() -> dict:
+    @r.get("/api/health", tags=["node"], responses={503: {"description": "degraded: the reason says why (e.g. the"
+                                                                         " data folder's disk is full)"}})
+    def health() -> Any:
+        problem = disk.problem() if disk is not None else None
+        if problem:
+            # 503 so that a monitor or a load balancer sees it; the body says why, as any error does.
+            return json_response({"status": "degraded", "reason": problem, "error": problem,
+                                  "version": __version__, "node": node_name}, 503)
         return {"status": "ok", "version": __version__, "node": node_name}
 
     @r.post("/api/jobs", status_code=201, tags=["jobs"],
