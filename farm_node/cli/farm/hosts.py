@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def host_rows(workers: list[dict[str, Any]]) -> list[list[str]]:
     from farm_node.cli.farm.output import ago, text
     return [[text(w.get("name")), text(w.get("state")), text(w.get("tags")), text(w.get("slots")),
-             text(w.get("frames")), "" if w.get("local") else ago(w.get("last_seen")),
+             text(w.get("frames")), ago(w.get("last_seen"), seconds=w.get("seen_ago")),
              text(w.get("blocklisted"))] for w in workers]
 
 

@@ -48,24 +48,29 @@ def text(value: Any) -> str:
     return str(value)
 
 
-def ago(epoch: Any, now: float | None = None) -> str:
-    """``12s ago``, ``5m ago``, ``3h ago``; older than two days as a date."""
-    if not isinstance(epoch, (int, float)) or isinstance(epoch, bool) or epoch <= 0:
-        return ""
-    seconds = (time.time() if now is None else now) - epoch
-    if seconds < 0:
-        seconds = 0
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def ago(epoch: Any, seconds: Any = None) -> str:
+    """``12s ago``, ``5m ago``, ``3h ago``; older than two days as a date. ``seconds`` (how long ago, counted by
+    the node on its own clock) wins over ``epoch``, which compares the node's clock with this machine's."""
+    if not _number(seconds):
+        if not _number(epoch) or epoch <= 0:
+            return ""
+        seconds = time.time() - epoch
+    seconds = max(0.0, seconds)
     if seconds < 90:
         return "%ds ago" % seconds
     if seconds < 90 * 60:
         return "%dm ago" % (seconds // 60)
     if seconds < 48 * 3600:
         return "%dh ago" % (seconds // 3600)
-    return time.strftime("%Y-%m-%d", time.localtime(epoch))
+    return time.strftime("%Y-%m-%d", time.localtime(time.time() - seconds))
 
 
 def when(epoch: Any) -> str:
-    if not isinstance(epoch, (int, float)) or isinstance(epoch, bool) or epoch <= 0:
+    if not _number(epoch) or epoch <= 0:
         return ""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
