@@ -16,7 +16,7 @@ from farm_node import scheduler
 from farm_node.coordinator.attempt_logs import AttemptLogs
 from farm_node.coordinator.leasing import Leasing
 from farm_node.coordinator.signals import WorkSignal
-from farm_node.errors import StaleAttempt
+from farm_node.errors import StaleAttempt, StoreError
 from farm_node.scheduler import Outcome
 from farm_node.start_journal import StartJournal
 from farm_node.store import AttemptRow, Store, Txn
@@ -96,8 +96,11 @@ class Attempts:
                 return
             try:
                 self.flush_starts()
-            except Exception:  # the journal keeps them; the next round tries again
-                log.exception("writing started reports failed")
+            except Exception as exc:  # the journal keeps them; the next round tries again
+                if isinstance(exc, StoreError):
+                    log.warning("writing started reports waits for the store: %s", exc)
+                else:
+                    log.exception("writing started reports failed")
                 time.sleep(1.0)
         try:
             if not self.store.closed:

@@ -108,6 +108,8 @@ class SharedFarm:
             while not self._stop.wait(every):
                 try:
                     self.check()
+                except StoreError as exc:  # the store went away: the next round tries again
+                    log.warning("checking the farm's hosts waits for the store: %s", exc)
                 except Exception:  # the next round tries again; the store keeps the truth
                     log.exception("checking the farm's hosts failed")
 
