@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from tests.cli.conftest import FARM, FarmRun, frames
 from tests.cli.terminal import PtyRun, strip_escapes

@@ -106,8 +106,8 @@ def job_row(name: str, job: dict[str, Any]) -> list[str]:
 def _job_columns() -> list[Any]:
     from farm_node.cli.farm.output import Column
     return [Column("job", fold=True, min_width=20), Column("status", status=True), Column("done", "right"),
-            Column("failed", "right"), Column("rendering", "right"), Column("pri", "right"), Column("user", max_width=12),
-            Column("waiting for", wrap=True)]
+            Column("failed", "right"), Column("rendering", "right"), Column("pri", "right"),
+            Column("user", max_width=12), Column("waiting for", wrap=True)]
 
 
 def _ordered(jobs: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
