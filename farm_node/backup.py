@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from farm_node import queue_xml
 from farm_node.errors import Conflict, QueueXMLError
-from farm_node.jobspec import check_name
+from farm_node.jobspec import check_frame_fields, check_job_fields, check_name
 from farm_node.store import QueueReader
 
 log = logging.getLogger("farm_node")
@@ -80,14 +80,18 @@ def restore(coordinator: Any, path: str, replace: bool = False) -> list[str]:
     Refuses a name already on the farm unless ``replace``; frames that were rendering come back queued.
     """
     names = []
-    job = None
-    for kind, key, _fields in queue_xml.iter_records(path):
+    job = subjob = None
+    allow_mel = getattr(getattr(coordinator, "actions", None), "allow_mel", False)
+    for kind, key, fields in queue_xml.iter_records(path):
         # The same rules as a submission: a restored job must be one the farm could have been sent.
         if kind == "job":
             job = check_name(key, key, "job")
+            check_job_fields(job, fields)
             names.append(key)
         elif kind == "subjob":
-            check_name("%s.subjobs.%s" % (job, key), key, "subjob")
+            subjob = check_name("%s.subjobs.%s" % (job, key), key, "subjob")
+        elif kind == "frame":
+            check_frame_fields("%s.subjobs.%s.frames.%s" % (job, subjob, key), key, fields, allow_mel)
     if len(set(names)) != len(names):
         raise QueueXMLError("the queue file holds a job name twice")
     existing = set(coordinator.store.job_names())

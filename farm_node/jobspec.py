@@ -231,6 +231,27 @@ def check_mel_frames(job: JobSpec) -> None:
             check_mel(where, frame.argv, False)
 
 
+def check_job_fields(path: str, fields: dict[str, Any]) -> None:
+    """A restored job's fields under the rules of a submission (``farm_node.backup.restore``)."""
+    _int_in(path + ".priority", fields.get("priority", DEFAULT_PRIORITY), 0, 100, "priority")
+    _int_in(path + ".max_attempts", fields.get("max_attempts", DEFAULT_MAX_ATTEMPTS), 1, 1000, "max_attempts")
+    timeout = fields.get("frame_timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not math.isfinite(timeout) or timeout <= 0):
+        raise JobSpecError(path + ".frame_timeout", "frame_timeout is a number of seconds above 0, or null")
+
+
+def check_frame_fields(path: str, number: Any, fields: dict[str, Any], allow_mel: bool) -> None:
+    """A restored frame's number and arguments under the rules of a submission."""
+    parse_frame_number(path, number)
+    # Both what runs (argv) and what is shown (command): a restored file may carry either, or both.
+    argv = fields.get("argv")
+    if isinstance(argv, list):
+        check_mel(path + ".argv", [a for a in argv if isinstance(a, str)], allow_mel)
+    if isinstance(fields.get("command"), str) and fields["command"].strip():
+        check_mel(path + ".command", split_command(path + ".command", fields["command"]), allow_mel)
+
+
 def iter_frames(job: JobSpec) -> Iterator[tuple[SubjobSpec, FrameSpec]]:
     for sub in job.subjobs:
         for frame in sub.frames:

@@ -164,3 +164,27 @@ def test_a_node_with_allow_mel_takes_them_and_a_host_without_it_starts_nothing(n
                      what="the frame to fail on the strict host")
     assert frame["host"] is None and "-postFrame" in frame["error"] and "--allow-mel" in frame["error"]
     assert "-postFrame" in c2.log(refused, "s", 1)
+
+
+@pytest.mark.parametrize("what,pattern,value,path", [
+    ("priority 1000", r"(<(?:\w+:)?priority>)50(</)", r"\g<1>1000\g<2>", ".priority"),
+    ("max_attempts 0", r"(<(?:\w+:)?max_attempts>)3(</)", r"\g<1>0\g<2>", ".max_attempts"),
+    ("a MEL flag", r"(<(?:\w+:)?command>)render ", r'\g<1>render -preRender "system(1)" ', ".command"),
+])
+def test_a_restore_validates_exactly_as_submit_does(farm_node_server, unique_name, what, pattern, value, path):
+    import re
+    node = farm_node_server
+    client = node.client()
+    name = unique_name("restore")
+    client.submit(seed_job(name, frames=(1,)))
+    xml = requests.get(node.url + "/api/queue.xml", params={"job": name},
+                           headers={"Authorization": "Bearer " + node.token}, timeout=30).content
+    client.delete(name)
+    changed, n = re.subn(pattern.encode(), value.encode(), xml)
+    assert n >= 1, (what, xml[:600])
+    r = requests.post(node.url + "/api/queue.xml", data=changed, headers={"Authorization": "Bearer " + node.token,
+                                                                          "Content-Type": "application/xml"},
+                      timeout=30)
+    assert r.status_code == 422, (what, r.status_code, r.text)
+    assert r.json()["path"].startswith(name) and r.json()["path"].endswith(path), r.json()
+    assert name not in client.jobs()
