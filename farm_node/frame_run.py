@@ -7,6 +7,7 @@ renderer that prints 10 GB costs the same memory as one that prints a line.
 from __future__ import annotations
 
 import selectors
+import shlex
 import sys
 import threading
 import time
@@ -23,6 +24,14 @@ FLUSH_BYTES = 256 * 1024
 TAIL_BYTES = 64 * 1024
 # A frame's main process has exited but something it started still holds the pipe open: give it this long.
 EXIT_GRACE = 2.0
+
+
+def shown_command(args: list[str]) -> str:
+    """An argument list as this host's shell would quote it (for the log: nothing is run through a shell)."""
+    if sys.platform == "win32":
+        from subprocess import list2cmdline  # quoting only: runner.py starts the processes
+        return list2cmdline(args)
+    return shlex.join(args)
 
 
 class Reporter(Protocol):
@@ -89,10 +98,17 @@ class FrameRun:
             self.reporter.output(("[pyfarm] %s\n" % exc).encode(), None, None)
             self.reporter.finished(None, str(exc))
             return
+        # The attempt's log begins with what runs (CONTRACT section 6): the job keeps the command as submitted, the
+        # host ran its program with the paths it maps. Sent with the first output, so it costs no report of its own.
+        line = ("[pyfarm] running: %s\n" % shown_command(args)).encode("utf-8", "replace")
+        with self._lock:
+            self._buf += line
+            self._tail += line
         try:
             self.child = runner.start(args, cwd=self.cwd, env=self.env)
         except OSError as exc:
             message = "cannot start %s: %s" % (args[0], exc.strerror or exc)
+            self._flush()
             self.reporter.output(("[pyfarm] %s\n" % message).encode(), None, None)
             self.reporter.finished(None, message)
             return

@@ -11,6 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from farm_node import scheduler
 from farm_node.errors import JobSpecError
 from farm_node.wire import code_flag
 
@@ -20,8 +21,8 @@ DEFAULT_PRIORITY = 50
 DEFAULT_MAX_ATTEMPTS = 3
 
 # Keys the node computes: a submission may carry them (a job dictionary read back from a farm), they are ignored.
-_DERIVED_JOB = {"status", "frames", "subjobs", "paused", "submitted"}
-_DERIVED_SUBJOB = {"status", "complete", "total", "failed", "frames"}
+_DERIVED_JOB = {"status", "frames", "subjobs", "paused", "submitted", "waiting_for"}
+_DERIVED_SUBJOB = {"status", "complete", "total", "failed", "frames", "waiting_for"}
 _DERIVED_FRAME = {"status", "host", "pid", "stdout", "attempts", "exit_code", "progress", "started", "finished",
                   "error", "command", "argv"}
 # shlex splits on these alone; a command without quotes, backslashes or other whitespace splits like str.split().
@@ -51,6 +52,7 @@ class JobSpec:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     frame_timeout: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    paused: bool = False  # arrives paused (CONTRACT section 6)
 
     @property
     def frame_count(self) -> int:
@@ -174,6 +176,7 @@ def _subjob(path: str, name: str, raw: Any) -> SubjobSpec:
         specs.append(_frame(fpath, number, frame))
     specs.sort(key=lambda f: f.number)
     extra = {k: _json_value("%s.%s" % (path, k), v) for k, v in raw.items() if k not in _DERIVED_SUBJOB}
+    scheduling_keys(path, extra, job=None)
     return SubjobSpec(name, specs, extra)
 
 
@@ -189,19 +192,141 @@ def _job(name: str, raw: Any) -> JobSpec:
     priority = _int_in(path + ".priority", raw.get("priority", DEFAULT_PRIORITY), 0, 100, "priority")
     attempts = _int_in(path + ".max_attempts", raw.get("max_attempts", DEFAULT_MAX_ATTEMPTS), 1, 1000,
                        "max_attempts")
-    timeout = raw.get("frame_timeout")
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) \
-                or timeout <= 0:
-            raise JobSpecError(path + ".frame_timeout", "frame_timeout is a number of seconds above 0, or null")
-        timeout = float(timeout)
+    timeout = check_frame_timeout(path + ".frame_timeout", raw.get("frame_timeout"))
     specs = []
     for sname, sraw in subjobs.items():
         spath = "%s.subjobs.%s" % (path, sname)
         specs.append(_subjob(spath, check_name(spath, sname, "subjob"), sraw))
     extra = {k: _json_value("%s.%s" % (path, k), v) for k, v in raw.items()
              if k not in _DERIVED_JOB and k not in ("priority", "max_attempts", "frame_timeout")}
-    return JobSpec(name, specs, priority, attempts, timeout, extra)
+    scheduling_keys(path, extra, job=name)
+    paused = raw.get("paused")
+    if paused is not None and not isinstance(paused, bool):
+        raise JobSpecError(path + ".paused", "paused is true or false (true: the job arrives paused)")
+    return JobSpec(name, specs, priority, attempts, timeout, extra, bool(paused))
+
+
+def check_frame_timeout(path: str, timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) \
+            or timeout <= 0:
+        raise JobSpecError(path, "frame_timeout is a number of seconds above 0, or null")
+    return float(timeout)
+
+
+# -- studio scheduling (CONTRACT section 6): what a job needs, who sent it, and what may change later -----------------
+# Units of a limit (and a limit's capacity) fit far below what any licence server counts.
+MAX_UNITS = 1000000
+MAX_COMMENT = 10000
+# The keys a PATCH of a job may change.
+PATCH_KEYS = ("priority", "max_attempts", "frame_timeout", "requires", "limits", "depends_on", "comment")
+
+
+def check_tags(path: str, value: Any) -> list[str]:
+    """A list of host tags, in lower case, each once."""
+    if not isinstance(value, list):
+        raise JobSpecError(path, "requires is a list of host tags, e.g. [\"gpu\", \"linux\"]")
+    out: list[str] = []
+    for i, tag in enumerate(value):
+        problem = scheduler.tag_problem(tag)
+        if problem:
+            raise JobSpecError("%s.%d" % (path, i), problem)
+        if tag.lower() not in out:
+            out.append(tag.lower())
+    return out
+
+
+def check_units(path: str, value: Any, what: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_UNITS:
+        raise JobSpecError(path, "%s must be a whole number from %d to %d, not %r" % (what, low, MAX_UNITS, value))
+    return value
+
+
+def check_limits(path: str, value: Any) -> dict[str, int]:
+    """``{limit name: units}``: each of the frames holds that many units of each limit while it renders."""
+    if not isinstance(value, dict):
+        raise JobSpecError(path, "limits is an object of limit names and units, e.g. {\"arnold\": 1}")
+    out: dict[str, int] = {}
+    for name, units in value.items():
+        problem = scheduler.tag_problem(name, "limit")
+        if problem:
+            raise JobSpecError("%s.%s" % (path, name), problem)
+        out[name.lower()] = check_units("%s.%s" % (path, name), units, "the units a frame holds", 1)
+    return out
+
+
+def check_limit_name(path: str, name: Any) -> str:
+    problem = scheduler.tag_problem(name, "limit")
+    if problem:
+        raise JobSpecError(path, problem)
+    return name.lower()
+
+
+def check_dependencies(path: str, value: Any, own: str | None) -> list[str]:
+    """Job names, each once; a job may not depend on itself."""
+    if not isinstance(value, list):
+        raise JobSpecError(path, "depends_on is a list of job names, e.g. [\"shot010_sim\"]")
+    out: list[str] = []
+    for i, name in enumerate(value):
+        check_name("%s.%d" % (path, i), name, "job")
+        if name == own:
+            raise JobSpecError("%s.%d" % (path, i), "a job cannot depend on itself")
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _text(path: str, value: Any, most: int) -> str:
+    if not isinstance(value, str) or len(value) > most or "\x00" in value:
+        raise JobSpecError(path, "a string of at most %d characters (no NUL)" % most)
+    return value
+
+
+def scheduling_keys(path: str, extra: dict[str, Any], job: str | None) -> None:
+    """Check and normalise, in place, the section 6 keys of a job (``job``: its name) or of a subjob (None):
+    ``requires`` and ``limits``; of a job also ``depends_on``, ``user`` and ``comment``. A null one is dropped."""
+    keys = ("requires", "limits") + (("depends_on", "user", "comment") if job is not None else ())
+    for key in keys:
+        if key not in extra:
+            continue
+        value = extra[key]
+        where = "%s.%s" % (path, key)
+        if value is None:
+            del extra[key]
+        elif key == "requires":
+            extra[key] = check_tags(where, value)
+        elif key == "limits":
+            extra[key] = check_limits(where, value)
+        elif key == "depends_on":
+            extra[key] = check_dependencies(where, value, job)
+        else:
+            extra[key] = _text(where, value, MAX_NAME if key == "user" else MAX_COMMENT)
+
+
+def parse_patch(name: str, body: Any) -> dict[str, Any]:
+    """The changes of ``PATCH /api/jobs/{job}``, checked as at submit; a refusal names the key (``path``)."""
+    if not isinstance(body, dict) or not body:
+        raise JobSpecError("", "the body is an object of the keys to change: any of %s" % ", ".join(PATCH_KEYS))
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        if key == "priority":
+            out[key] = _int_in(key, value, 0, 100, "priority")
+        elif key == "max_attempts":
+            out[key] = _int_in(key, value, 1, 1000, "max_attempts")
+        elif key == "frame_timeout":
+            out[key] = check_frame_timeout(key, value)
+        elif key == "requires":
+            out[key] = [] if value is None else check_tags(key, value)
+        elif key == "limits":
+            out[key] = {} if value is None else check_limits(key, value)
+        elif key == "depends_on":
+            out[key] = [] if value is None else check_dependencies(key, value, name)
+        elif key == "comment":
+            out[key] = None if value is None else _text(key, value, MAX_COMMENT)
+        else:
+            raise JobSpecError(str(key), "%r cannot be changed: a PATCH changes %s" % (key, ", ".join(PATCH_KEYS)))
+    return out
 
 
 def parse_submission(body: Any, allow_mel: bool = False) -> list[JobSpec]:

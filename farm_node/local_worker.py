@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import Callable
+from typing import Callable, Iterable
 
 from farm_node.coordinator import Coordinator
 from farm_node.errors import StaleAttempt
 from farm_node.frame_run import FrameRun
-from farm_node.hostinfo import host_info
+from farm_node.hostinfo import host_info, host_tags
+from farm_node.path_map import PathMap
 from farm_node.runner import ExeMap
 from farm_node.store.health import DiskHealth, disk_full
 
@@ -83,7 +84,8 @@ class _DirectReporter:
 
 class LocalWorker:
     def __init__(self, coordinator: Coordinator, exe_map: ExeMap, slots: int, host: str,
-                 cwd: str | None = None, disk: DiskHealth | None = None) -> None:
+                 cwd: str | None = None, disk: DiskHealth | None = None, tags: Iterable[str] = (),
+                 path_map: PathMap | None = None) -> None:
         self.coordinator = coordinator
         self.disk = disk or getattr(coordinator.logs, "disk", None) or DiskHealth(coordinator.data_dir)
         # Frames run in a folder of the node's, so a relative scene or image path never lands in the node's cwd.
@@ -95,6 +97,10 @@ class LocalWorker:
         # Attempts the coordinator moved on before their run was registered here (a cancel just after the lease).
         # Kills of runs that had already ended land here too, never to be registered: the oldest are dropped, so
         # the set stays bounded without forgetting a recent one.
+        # The host's tags (jobs that require tags render only here if it has them all) and the path prefixes it
+        # maps in a frame's arguments before they run (CONTRACT section 6).
+        self.tags = host_tags(tags)
+        self.path_map = path_map or PathMap()
         self._doomed: OrderedDict[int, None] = OrderedDict()
         self._runs_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -104,7 +110,7 @@ class LocalWorker:
     def start(self) -> None:
         if self.slots <= 0:
             return
-        self.coordinator.register_host(self.host, self.slots, local=True, info=host_info())
+        self.coordinator.register_host(self.host, self.slots, local=True, info=dict(host_info(), tags=self.tags))
         for i in range(self.slots):
             t = threading.Thread(target=self._slot, name="slot-%d" % i, daemon=True)
             t.start()
@@ -142,8 +148,8 @@ class LocalWorker:
         """Run one leased frame; the frame the slot was given next, if its end leased one."""
         reporter = _DirectReporter(self.coordinator, a["attempt"], self.host,
                                    lambda: not self._stopping.is_set(), self.disk, self._stopping)
-        run = FrameRun(a["argv"], self.exe_map, reporter, timeout=a.get("timeout"), frames=a.get("frames") or 1,
-                       cwd=self.cwd)
+        run = FrameRun(self.path_map.apply(a["argv"]), self.exe_map, reporter, timeout=a.get("timeout"),
+                       frames=a.get("frames") or 1, cwd=self.cwd)
         with self._runs_lock:
             self._runs[a["attempt"]] = run
             doomed = a["attempt"] in self._doomed

@@ -12,11 +12,16 @@ A frame's status (CONTRACT section 1) and an attempt's outcome::
                                          --stopped-> Queued, the attempt given back        after_interrupt
     attempt  running -> complete | failed | cancelled | interrupted | lost | abandoned
              lost -> running (the host answered again: revivable) | retired (a retry: never again)
+
+Studio scheduling (CONTRACT section 6): what a frame needs (``Needs``: host tags, limit units, jobs that must be
+Complete), and ``why_not``, the one rule that says why it cannot start: asked by a lease for the host that leases,
+and by a job's head for the whole farm, so that ``waiting_for`` never disagrees with what the leases do.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
-from typing import Iterable, Mapping, Sequence, Union
+from typing import Any, Callable, Collection, Iterable, Mapping, NamedTuple, Sequence, Union
 
 QUEUED, RENDERING, COMPLETE, FAILED, CANCELLED = "Queued", "Rendering", "Complete", "Failed", "Cancelled"
 FRAME_STATUSES = (QUEUED, RENDERING, COMPLETE, FAILED, CANCELLED)
@@ -132,3 +137,239 @@ def host_state(lost: bool, stopped: bool, frames: int) -> str:
 def job_order(jobs: Iterable[Sequence]) -> list:
     """Jobs in the order their frames start: higher priority first, then submission order (the job's id)."""
     return sorted(jobs, key=lambda j: (-j.priority, j.id))
+
+
+# -- studio scheduling: what a frame needs, and why it cannot start (CONTRACT section 6) ---------------------------
+# Host tags and limit names: compared in lower case; a limit's name is also a URL's last word.
+_TAG = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
+TAG_RULE = "1 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter or a digit"
+
+
+def tag_problem(value: Any, what: str = "tag") -> str | None:
+    """Why ``value`` cannot be a tag (or, with ``what``, a limit's name), or None. Case does not count: callers
+    keep ``value.lower()``."""
+    if not isinstance(value, str):
+        return "a %s is a string, not %r" % (what, value)
+    if not _TAG.match(value.lower()):
+        return "%r is not a %s name: %ss are %s" % (value, what, what, TAG_RULE)
+    return None
+
+
+class Needs(NamedTuple):
+    """What a frame needs to start: hosts holding every tag of ``requires``, ``units`` of each limit, and every job
+    of ``depends_on`` Complete."""
+    requires: frozenset = frozenset()
+    limits: tuple = ()       # (name, units) pairs, sorted by name
+    depends_on: tuple = ()   # job names
+
+
+class JobNeeds(NamedTuple):
+    """A job's needs, and those of its subjobs that carry their own ``requires`` or ``limits``."""
+    job: Needs
+    subjobs: Mapping[int, Needs]
+
+    def of(self, subjob_id: int) -> Needs:
+        return self.subjobs.get(subjob_id, self.job)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.job != NO_NEEDS or self.subjobs)
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.job.limits or any(n.limits for n in self.subjobs.values()))
+
+
+NO_NEEDS = Needs()
+NOTHING = JobNeeds(NO_NEEDS, {})
+
+
+def job_needs(job: Mapping[str, Any], subjobs: Mapping[int, Mapping[str, Any]] | None = None) -> JobNeeds:
+    """A job's needs from its keys as stored (``requires``, ``limits``, ``depends_on``). A subjob's ``requires``
+    add to the job's; its units of a limit replace the job's, its other limits add to them."""
+    base = Needs(frozenset(job.get("requires") or ()), tuple(sorted((job.get("limits") or {}).items())),
+                 tuple(job.get("depends_on") or ()))
+    subs: dict[int, Needs] = {}
+    for sid, keys in (subjobs or {}).items():
+        requires, limits = keys.get("requires"), keys.get("limits")
+        if requires or limits:
+            merged = dict(base.limits)
+            merged.update(limits or {})
+            subs[sid] = Needs(base.requires | frozenset(requires or ()), tuple(sorted(merged.items())),
+                              base.depends_on)
+    return JobNeeds(base, subs)
+
+
+def needs_record(job: Mapping[str, Any], subjobs: Mapping[int, Mapping[str, Any]]) -> dict[str, Any] | None:
+    """What the store keeps of a job for its leases (``job_needs`` reads it back); None for a job that needs
+    nothing, the leases' fast path."""
+    record: dict[str, Any] = {k: job[k] for k in ("requires", "limits", "depends_on") if job.get(k)}
+    subs = {str(sid): {k: keys[k] for k in ("requires", "limits") if keys.get(k)}
+            for sid, keys in subjobs.items() if keys.get("requires") or keys.get("limits")}
+    if subs:
+        record["subjobs"] = subs
+    return record or None
+
+
+def needs_from_record(record: Mapping[str, Any] | None) -> JobNeeds:
+    if not record:
+        return NOTHING
+    return job_needs(record, {int(k): v for k, v in (record.get("subjobs") or {}).items()})
+
+
+class HostView(NamedTuple):
+    """A render host as the scheduler sees it."""
+    name: str
+    tags: frozenset
+    up: bool            # it may be handed frames now (attached, not lost, not stopped)
+    state: str          # what GET /api/workers says of it, for the sentences
+    slots: int = 0
+    running: int = 0    # frames in its hands (a head's question; a lease does not need it)
+
+
+class LimitState(NamedTuple):
+    capacity: int
+    in_use: int
+
+
+class WaitCause:
+    """Why queued frames cannot start, in the order ``why_not`` asks."""
+    PAUSED = "paused"
+    DEPENDENCY = "dependency"
+    TAGS = "tags"
+    LIMIT = "limit"
+    BLOCKLIST = "blocklist"
+    BUSY = "busy"
+
+
+class Wait(NamedTuple):
+    cause: str
+    text: str            # one sentence a wrangler understands (the job's ``waiting_for``)
+    # The blocklist yields: every host that may render the job blocklisted it, so a blocklisted host takes it when
+    # it has nothing else to render (docs/DESIGN.md, "Scheduling").
+    yields: bool = False
+
+
+def why_not(needs: Needs, deps: Mapping[str, str | None], limits: Mapping[str, LimitState],
+            hosts: Sequence[HostView], blocklist: Collection[str], host: HostView | None = None,
+            paused: bool = False) -> Wait | None:
+    """Why a queued frame with ``needs`` cannot start on ``host`` (a lease's question), or anywhere on the farm
+    (``host`` None: a job's head); None when it can.
+
+    ``deps`` maps the job names of ``needs.depends_on`` to their status (None: not on the farm); ``limits`` holds
+    the farm's limits with their units in use; ``hosts`` are the farm's hosts; ``blocklist`` the hosts the job
+    blocklisted.
+    """
+    if paused:
+        return Wait(WaitCause.PAUSED, "the job is paused")
+    unmet = [(name, deps.get(name)) for name in needs.depends_on if deps.get(name) != COMPLETE]
+    if unmet:
+        return Wait(WaitCause.DEPENDENCY, "; ".join(_dependency_text(name, status) for name, status in unmet))
+    if host is not None and not needs.requires <= host.tags:
+        return Wait(WaitCause.TAGS, "host %s lacks the tags %s" % (host.name, _words(needs.requires - host.tags)))
+    able = [h for h in hosts if h.up and needs.requires <= h.tags]
+    if host is None and not able:
+        return Wait(WaitCause.TAGS, _no_host_text(needs.requires, hosts))
+    full = limit_problem(needs.limits, limits)
+    if full:
+        return Wait(WaitCause.LIMIT, full)
+    open_hosts = [h for h in able if h.name not in blocklist]
+    if host is not None:
+        if host.name not in blocklist:
+            return None
+        others = [h for h in open_hosts if h.name != host.name]
+        return Wait(WaitCause.BLOCKLIST, "host %s is blocklisted for this job" % host.name, yields=not others)
+    if not open_hosts:
+        return Wait(WaitCause.BLOCKLIST, "every host that may render it is blocklisted: %s (they take its frames"
+                    " when they have nothing else to render)" % _names(able), yields=True)
+    if all(h.running >= h.slots for h in open_hosts):
+        return Wait(WaitCause.BUSY, "every host that may render it is busy: %s" % _names(open_hosts))
+    return None
+
+
+def limit_problem(wanted: Iterable[tuple[str, int]], limits: Mapping[str, LimitState]) -> str | None:
+    """Why a frame holding ``wanted`` units cannot start now, or None: the limits are never oversubscribed."""
+    for name, units in wanted:
+        state = limits.get(name)
+        if state is None:
+            return "limit %s does not exist: set it (PUT /api/limits/%s) or change the job's limits" % (name, name)
+        if units > state.capacity:
+            return "a frame needs %d units of limit %s, more than its capacity of %d" % (units, name, state.capacity)
+        if state.in_use + units > state.capacity:
+            return "limit %s is full (%d of %d%s)" % (name, state.in_use, state.capacity,
+                                                     "; a frame needs %d" % units if units > 1 else "")
+    return None
+
+
+def hold_units(limits: Mapping[str, LimitState], wanted: Iterable[tuple[str, int]]) -> dict[str, LimitState]:
+    """The limits once a frame holding ``wanted`` has started."""
+    out = dict(limits)
+    for name, units in wanted:
+        state = out[name]
+        out[name] = LimitState(state.capacity, state.in_use + units)
+    return out
+
+
+def dependency_cycle(start: Iterable[str], depends_on: Callable[[str], Sequence[str]]) -> list[str] | None:
+    """A cycle of dependencies reachable from the jobs ``start`` (``[a, b, a]``), or None. ``depends_on(name)``
+    gives a job's dependencies (none for a job not on the farm)."""
+    done: set[str] = set()
+    for root in start:
+        path: list[str] = []
+        on_path: set[str] = set()
+        stack: list[tuple[str, Iterable[str]]] = []
+
+        def enter(name: str) -> None:
+            path.append(name)
+            on_path.add(name)
+            stack.append((name, iter(depends_on(name))))
+
+        if root in done:
+            continue
+        enter(root)
+        while stack:
+            name, rest = stack[-1]
+            nxt = next(rest, None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+                on_path.discard(name)
+                done.add(name)
+            elif nxt in on_path:
+                return path[path.index(nxt):] + [nxt]
+            elif nxt not in done:
+                enter(nxt)
+    return None
+
+
+def _dependency_text(name: str, status: str | None) -> str:
+    if status is None:
+        return "job %s is no longer on the farm" % name
+    if status in (FAILED, CANCELLED):
+        return "job %s is %s, not Complete" % (name, status)
+    return "job %s is not Complete" % name
+
+
+def _no_host_text(requires: frozenset, hosts: Sequence[HostView]) -> str:
+    down = [h for h in hosts if not h.up and requires <= h.tags]
+    if not requires:
+        return "no render host is up" + (" (%s: %s)" % (_names(down), "lost or stopped") if down else "")
+    text = "no host has the tags %s" % _words(requires)
+    if down:
+        return "no host that is up has the tags %s (%s has them, but is %s)" % (
+            _words(requires), down[0].name, down[0].state)
+    near = max((h for h in hosts if h.up and h.tags & requires), key=lambda h: len(h.tags & requires), default=None)
+    if near is not None:
+        text += " (the nearest, %s, lacks %s)" % (near.name, _words(requires - near.tags))
+    return text
+
+
+def _words(tags: Iterable[str]) -> str:
+    return ", ".join(sorted(tags))
+
+
+def _names(hosts: Sequence[HostView], most: int = 5) -> str:
+    names = [h.name for h in hosts]
+    if len(names) > most:
+        return "%s and %d more" % (", ".join(names[:most]), len(names) - most)
+    return ", ".join(names)

@@ -34,6 +34,7 @@ def serve_worker(cfg: Any, announce: Callable[[str], None] = _say) -> int:
     from farm_node.errors import ConfigError
     from farm_node.files import write_json_atomic
     from farm_node.runner import ExeMap
+    from farm_node.path_map import PathMap
     from farm_node.worker import Worker
 
     if not cfg.coordinator:
@@ -50,7 +51,8 @@ def serve_worker(cfg: Any, announce: Callable[[str], None] = _say) -> int:
     os.makedirs(data_dir, exist_ok=True)
     exe_map = ExeMap.from_flags(cfg.exe, allow_mel=cfg.allow_mel)
     worker = Worker(cfg.coordinator, cfg.token, name, data_dir, exe_map, cfg.slots, heartbeat=cfg.heartbeat,
-                    max_log_bytes=cfg.max_log_bytes, announce=announce)
+                    max_log_bytes=cfg.max_log_bytes, announce=announce, tags=cfg.tags,
+                    path_map=PathMap.parse(cfg.path_map))
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: Any) -> None:

@@ -194,6 +194,19 @@ class Coordinator:
     def clear_blocklist(self, name: str, host: str | None = None) -> dict[str, Any]:
         return self.actions.clear_blocklist(name, host)
 
+    def update(self, name: str, changes: Any) -> dict[str, Any]:
+        """``PATCH /api/jobs/{job}`` (CONTRACT section 6): the job's head once changed."""
+        return self.actions.update(name, changes)
+
+    def limits(self) -> dict[str, Any]:
+        return self.actions.limits()
+
+    def set_limit(self, name: str, capacity: Any) -> dict[str, Any]:
+        return self.actions.set_limit(name, capacity)
+
+    def delete_limit(self, name: str) -> dict[str, Any]:
+        return self.actions.delete_limit(name)
+
     def log_path(self, name: str, subjob: str, number: int, attempt: int | None = None) -> str | None:
         return self.actions.log_path(name, subjob, number, attempt)
 

@@ -30,6 +30,11 @@ class HostState:
     in_flight: dict[int, int] = field(default_factory=dict)
 
     @property
+    def tags(self) -> frozenset:
+        """The host's tags (``--tags``), as it says of itself with its info (so the store keeps them with it)."""
+        return frozenset(self.info.get("tags") or ())
+
+    @property
     def usable(self) -> bool:
         """May this remote host be handed frames now?"""
         return self.attached and not self.lost and not self.stopped
@@ -128,5 +133,6 @@ class HostRegistry:
             last_seen = now if h.local else h.last_seen
             out.append({"name": h.name, "state": scheduler.host_state(h.lost, h.stopped, n), "slots": h.slots,
                         "frames": n, "last_seen": last_seen, "seen_ago": max(0.0, now - last_seen) if last_seen
-                        else None, "local": h.local, "blocklisted": blocked.get(h.name, []), **h.info})
+                        else None, "local": h.local, "blocklisted": blocked.get(h.name, []), **h.info,
+                        "tags": sorted(h.tags)})
         return out

@@ -1,4 +1,5 @@
-"""What clients do to jobs: submit, pause, resume, cancel, retry, delete, clear a blocklist, find a log.
+"""What clients do to jobs: submit, pause, resume, cancel, retry, delete, change (PATCH), clear a blocklist, find a
+log; and to the farm's limits.
 
 Cancel and retry of a whole job (or subjob) are set-based: one UPDATE for its queued, failed or finished frames,
 however many there are; only the few frames that are rendering are ended one by one, each with its attempt and a
@@ -14,7 +15,7 @@ from farm_node.coordinator.attempt_logs import AttemptLogs
 from farm_node.coordinator.attempts import Attempts
 from farm_node.coordinator.signals import KillOrders, WorkSignal
 from farm_node.errors import NotFound
-from farm_node.jobspec import parse_submission
+from farm_node.jobspec import check_limit_name, check_units, parse_patch, parse_submission
 from farm_node.scheduler import Outcome
 from farm_node.store import FrameRow, Store
 
@@ -44,7 +45,43 @@ class JobActions:
         with self.store.write() as txn:
             names = self.store.insert_jobs(txn, specs, self.clock())
         self.work.wake()
+        for name in names:  # a name others waited for, once deleted, is on the farm again
+            self.leasing.dependency_changed(name)
         return names
+
+    @property
+    def leasing(self) -> Any:
+        return self.attempts.leasing
+
+    def update(self, name: str, body: Any) -> dict[str, Any]:
+        """``PATCH /api/jobs/{job}``: checked as at submit, nothing stored unless all of it is right; the job's
+        head as it is now. Frames leased from now on follow the change; rendering ones keep what they hold."""
+        changes = parse_patch(name, body)
+        with self.lock, self.store.write() as txn:
+            self.store.update_job(txn, self.store.job_row(name), changes)
+        self.work.wake()
+        return self.store.reader.job_head(name)
+
+    # -- limits -------------------------------------------------------------------------------------------------
+    def limits(self) -> dict[str, Any]:
+        return {"limits": {name: {"capacity": s.capacity, "in_use": s.in_use}
+                           for name, s in self.store.limits_now().items()}}
+
+    def set_limit(self, name: str, capacity: Any) -> dict[str, Any]:
+        name = check_limit_name("name", name)
+        capacity = check_units("capacity", capacity, "capacity", 0)
+        with self.lock, self.store.write() as txn:
+            self.store.set_limit(txn, name, capacity)
+        self.work.wake()
+        state = self.store.limits_now()[name]
+        return {"name": name, "capacity": state.capacity, "in_use": state.in_use}
+
+    def delete_limit(self, name: str) -> dict[str, Any]:
+        """Refused (409, naming them) while rendering frames hold its units; jobs that name it then wait, saying
+        so."""
+        with self.lock, self.store.write() as txn:
+            self.store.delete_limit(txn, name.lower())
+        return {"name": name.lower(), "deleted": True}
 
     def pause(self, name: str) -> dict[str, Any]:
         row = self.store.job_row(name)
@@ -68,7 +105,9 @@ class JobActions:
                 n = self.store.update_frames_in(txn, row.id, (scheduler.QUEUED,), status=scheduler.CANCELLED)
                 self._end_rendering(txn, rendering, "cancelled by a user", now, status=scheduler.CANCELLED,
                                     finished=now, attempt_id=None)
+                self.store.clear_queued([row.id])
         self._kill(rendering)
+        self._ended(name, rendering)
         return {"job": name, "cancelled": n + len(rendering)}
 
     def retry(self, name: str, subjob: str | None = None, frames: Iterable[int] | None = None) -> dict[str, Any]:
@@ -104,6 +143,7 @@ class JobActions:
                 self.store.clear_blocklist(txn, job_id)
         self._kill(rendering)
         self.work.wake()
+        self._ended(name, rendering)
         return {"job": name, "retried": n}
 
     def delete(self, name: str) -> dict[str, Any]:
@@ -118,6 +158,7 @@ class JobActions:
             if f.attempt_id is not None:
                 self.logs.close(f.attempt_id)
         self.logs.remove(paths)
+        self._ended(name, rendering)
         return {"job": name, "deleted": True}
 
     def clear_blocklist(self, name: str, host: str | None = None) -> dict[str, Any]:
@@ -166,6 +207,13 @@ class JobActions:
             self.attempts.end_attempt(txn, f.attempt_id, Outcome.CANCELLED, None, why, now)
         if fields:
             self.store.update_frames(txn, rendering[0].job_id, [f.id for f in rendering], **fields)
+
+    def _ended(self, name: str, rendering: list[FrameRow]) -> None:
+        """Frames ended without their hosts' reports: the units they held are free, and a job others wait for may
+        have changed (their ``waiting_for`` reads anew)."""
+        if rendering:
+            self.leasing.units_freed()
+        self.leasing.dependency_changed(name)
 
     def _kill(self, rendering: list[FrameRow]) -> None:
         for f in rendering:

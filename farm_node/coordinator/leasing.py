@@ -1,17 +1,39 @@
-"""Handing queued frames to render hosts: which frames next (the scheduler's order), and the attempts that start."""
+"""Handing queued frames to render hosts: which frames next on this host (the scheduler's order and its rules), and
+the attempts that start.
+
+A lease is one decision inside one write transaction (docs/DESIGN.md, "Scheduling"): the jobs that may have queued
+frames (one read through the partial index ``jobs_queued``, however many finished jobs the store keeps), in the
+scheduler's order; for each, ``scheduler.why_not`` on this host with the facts read in that same transaction (a
+dependency's status, the units the running attempts hold); then the frames that may start, each taking its limit
+units as it is picked. What the transaction read is all it decides on: a restart changes nothing (the units in use
+are the running attempts'), and a serialized transaction is all several coordinators need.
+"""
 from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from farm_node import scheduler
-from farm_node.coordinator.hosts import HostRegistry
+from farm_node.coordinator.hosts import HostRegistry, HostState
 from farm_node.coordinator.signals import WorkSignal
+from farm_node.scheduler import HostView, JobNeeds, LimitState, WaitCause
 from farm_node.store import FrameRow, RunnableJob, Store, Txn
 from farm_node.wire import lease_entry
 
-Picked = list[tuple[RunnableJob, FrameRow]]
+
+class Picked(list):
+    """``(job, frame, limit units it will hold)`` in lease order. ``emptied``: jobs whose last queued frames this
+    pick takes (or that had none left): granted, they leave the leases' reads. Truthy with either, so that the one
+    who grants also clears."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emptied: list[int] = []
+        self.ids: set[int] = set()  # the frames picked (still Queued in the store until they are granted)
+
+    def __bool__(self) -> bool:
+        return bool(len(self) or self.emptied)
 
 
 class Leasing:
@@ -23,7 +45,14 @@ class Leasing:
         self.hosts = hosts
         self.work = work
         self._subjob_names: dict[int, str] = {}
+        # What queued jobs were last seen waiting for: jobs to be Complete, units of limits. Hints for waking idle
+        # hosts when a frame's end may free them (``ended``); the leases decide anew from the store.
+        self._awaited: dict[str, str | None] = {}   # job name -> its status as last seen
+        self._limits_awaited: set[str] = set()
+        # The heads of jobs (``waiting_for``) see the hosts as the leases do.
+        store.reader.use_hosts(self.host_views)
 
+    # -- a lease --------------------------------------------------------------------------------------------------
     def lease(self, host: str, free: int, answer_no: int | None = None) -> list[dict[str, Any]]:
         """Hand up to ``free`` queued frames to ``host``, in scheduling order; each starts a new attempt.
 
@@ -33,21 +62,76 @@ class Leasing:
             return []
         self.hosts.seen(host)
         with self.lock:
-            picked = self.pick(host, free)
-            if not picked:
-                return []
+            with self.store.read():
+                inside = self.store.in_transaction  # under the store's lock: ours, if any
+            if not inside:
+                # A look first: an idle host's lease commits nothing (no revision, no wake-up of the feed).
+                look = self.pick(host, free)
+                if not len(look):
+                    if look.emptied:
+                        self.store.clear_queued(look.emptied)
+                    return []
             with self.store.write() as txn:
-                return self.grant(txn, host, picked, answer_no)
+                picked = self.pick(host, free)
+                return self.grant(txn, host, picked, answer_no) if picked else []
 
     def pick(self, host: str, free: int) -> Picked:
-        """The next ``free`` queued frames for ``host`` in scheduling order (inside a transaction: as it stands)."""
-        picked: Picked = []
-        for job in scheduler.job_order(self.store.runnable_jobs(host)):
-            for f in self.store.queued_frames(job.id, free - len(picked)):
-                picked.append((job, f))
+        """The next ``free`` frames ``host`` may render, in scheduling order, as the store stands (inside the lease's
+        transaction). A job every host that may render it blocklisted yields: a blocklisted host takes it when it
+        has nothing else to render."""
+        picked = Picked()
+        jobs = scheduler.job_order(self.store.runnable_jobs(host))
+        if not jobs:
+            return picked
+        facts = _Facts(self, host, jobs)
+        yielding: list[tuple[RunnableJob, dict]] = []
+        for job in jobs:
             if len(picked) >= free:
                 break
+            allowed, yields = facts.allowed(job)
+            if yields:
+                yielding.append((job, yields))
+            if any(allowed.values()):
+                self._take(job, allowed, facts, free, picked)
+        for job, allowed in yielding:
+            if len(picked) >= free:
+                break
+            self._take(job, allowed, facts, free, picked)
         return picked
+
+    def _take(self, job: RunnableJob, allowed: dict[int | None, bool], facts: "_Facts", free: int,
+              picked: Picked) -> None:
+        """Frames of ``job`` into ``picked`` while ``free`` lasts, of its allowed parts (None: the job's own needs,
+        a subjob id: a subjob with needs of its own), each taking its limit units."""
+        needs = job.needs
+        while len(picked) < free:
+            only, skip = _filter(needs, allowed)
+            if only is None:
+                return
+            # Frames of this job picked already are still Queued: read past them.
+            ask = free - len(picked) + sum(1 for entry in picked if entry[0].id == job.id)
+            frames = self.store.queued_frames(job.id, ask, only, skip)
+            blocked = False
+            for f in frames:
+                if f.id in picked.ids or len(picked) >= free:
+                    continue
+                part = f.subjob_id if f.subjob_id in needs.subjobs else None
+                if not allowed[part]:
+                    continue
+                wanted = needs.of(f.subjob_id).limits
+                if wanted:
+                    if scheduler.limit_problem(wanted, facts.limits):
+                        allowed[part] = False
+                        blocked = True
+                        self._limits_awaited.update(name for name, _ in wanted)
+                        continue
+                    facts.limits = scheduler.hold_units(facts.limits, wanted)
+                picked.ids.add(f.id)
+                picked.append((job, f, dict(wanted) or None))
+            if not blocked:
+                if len(frames) < ask and not only and not skip:
+                    picked.emptied.append(job.id)  # granted, these were its last queued frames
+                return
 
     def grant(self, txn: Txn, host: str, picked: Picked, answer_no: int | None) -> list[dict[str, Any]]:
         now = self.clock()
@@ -56,10 +140,10 @@ class Leasing:
         if answer_no is not None:
             state = self.hosts.get(host)
             flights = state.in_flight if state is not None else None
-        for job, f in picked:
+        for job, f, holds in picked:
             attempt_no = self.store.attempt_count(f.id) + 1
             log_path = os.path.join("logs", str(f.job_id), "%d-%d.log" % (f.id, attempt_no))
-            attempt_id = self.store.new_attempt(txn, f.id, attempt_no, host, now, log_path)
+            attempt_id = self.store.new_attempt(txn, f.id, attempt_no, host, now, log_path, holds)
             self.store.update_frames(txn, f.job_id, [f.id], status=scheduler.RENDERING, attempts=f.attempts + 1,
                                      attempt_id=attempt_id, host=None, pid=None, progress=0, exit_code=None,
                                      started=None, finished=None, error=None, stdout="", old_status=f.status,
@@ -69,6 +153,8 @@ class Leasing:
                 flights[attempt_id] = answer_no
             out.append(lease_entry(attempt_id, job.name, self.subjob_name(f.subjob_id), f.number, f.argv_list(),
                                    job.frame_timeout, f.extra_dict().get("last_frame")))
+        if picked.emptied:
+            self.store.clear_queued(picked.emptied)
         return out
 
     def subjob_name(self, subjob_id: int) -> str:
@@ -76,3 +162,122 @@ class Leasing:
         if name is None:
             name = self._subjob_names[subjob_id] = self.store.subjob_name(subjob_id)
         return name
+
+    def may_hold(self, attempt_id: int) -> bool:
+        """May this (lost) attempt hold its limit units again? Not when they went to other frames meanwhile."""
+        held = self.store.attempt_holds(attempt_id)
+        if held is None or not held[1]:
+            return True
+        return scheduler.limit_problem(held[1].items(), self.store.scheduling_facts(limits=True)[1]) is None
+
+    # -- the farm as the scheduler sees it ----------------------------------------------------------------------
+    def host_views(self) -> list[HostView]:
+        return [host_view(h) for h in self.hosts.all()]
+
+    def ended(self, attempt_id: int) -> None:
+        """An attempt ended: if queued jobs wait for what it frees (units of a limit, its job to be Complete), wake
+        the idle hosts, and stamp the waiting jobs when a dependency ends (their ``waiting_for`` reads anew)."""
+        if not (self._awaited or self._limits_awaited):
+            return
+        with self.lock:  # the hints change under the farm lock, as the leases note them
+            held = self.store.attempt_holds(attempt_id)
+            if held is None:
+                return
+            job, holds = held
+            wake = bool(self._limits_awaited.intersection(holds))
+            self._limits_awaited.difference_update(holds)
+            if self.dependency_changed(job):
+                wake = True
+        if wake:
+            self.work.wake()
+
+    def units_freed(self) -> None:
+        """Rendering frames ended without a report (cancel, delete): their units may be what a job waits for."""
+        with self.lock:
+            wake = bool(self._limits_awaited)
+            self._limits_awaited.clear()
+        if wake:
+            self.work.wake()
+
+    def dependency_changed(self, job: str) -> bool:
+        """A job others wait for may have ended (Complete, Failed, Cancelled), come back or gone: the heads of the
+        waiting jobs are stamped (their ``waiting_for`` reads anew). True when it is Complete now."""
+        with self.lock:
+            if job not in self._awaited:
+                return False
+            status = self.store.scheduling_facts([job])[0].get(job)
+            seen = self._awaited[job]
+            if status == seen or (status in _UNDER_WAY and seen in _UNDER_WAY):
+                return False
+            if status == scheduler.COMPLETE:
+                del self._awaited[job]
+            else:
+                self._awaited[job] = status
+            with self.store.write() as txn:
+                self.store.touch_waiting(txn)
+        return status == scheduler.COMPLETE
+
+    def note_waits(self, dependencies: dict[str, str | None], limits: Iterable[str]) -> None:
+        for name, status in dependencies.items():
+            self._awaited.setdefault(name, status)
+        self._limits_awaited.update(limits)
+
+
+# A dependency in these states reads "is not Complete" alike.
+_UNDER_WAY = (scheduler.QUEUED, scheduler.RENDERING, scheduler.PAUSED)
+
+
+def host_view(h: HostState) -> HostView:
+    up = h.local or h.usable
+    state = scheduler.host_state(h.lost, h.stopped, 0) if (up or h.lost or h.stopped) else "not attached"
+    return HostView(h.name, h.tags, up, state, h.slots)
+
+
+def _filter(needs: JobNeeds, allowed: dict[int | None, bool]) -> tuple[list[int] | None, list[int]]:
+    """The subjobs a lease reads frames of: ``(only, skip)``; ``only`` None when no part of the job is allowed."""
+    if allowed[None]:
+        return [], [sid for sid in needs.subjobs if not allowed[sid]]
+    only = [sid for sid in needs.subjobs if allowed[sid]]
+    return (only or None), []
+
+
+class _Facts:
+    """What one lease reads of the farm, once and only if some job needs it: the leasing host's tags, the status of
+    the jobs the candidates depend on, the limits with their units in use, the hosts (for the blocklist's rule)."""
+
+    def __init__(self, leasing: Leasing, host: str, jobs: list[RunnableJob]) -> None:
+        self.leasing = leasing
+        state = leasing.hosts.get(host)
+        self.me = host_view(state) if state is not None else HostView(host, frozenset(), True, "idle", 1)
+        deps = {name for job in jobs for name in job.needs.job.depends_on}
+        limited = any(job.needs.limited for job in jobs)
+        self.deps, self.limits = leasing.store.scheduling_facts(deps, limits=limited) if (deps or limited) \
+            else ({}, {})
+        self._hosts: list[HostView] | None = None
+
+    def allowed(self, job: RunnableJob) -> tuple[dict[int | None, bool], dict[int | None, bool] | None]:
+        """Which parts of ``job`` this host may take frames of now, and (when the blocklist yields) which it may
+        take once it has nothing else to render."""
+        needs = job.needs
+        if not needs.any and not job.blocked_here:
+            return {None: True}, None
+        blocklist: list[str] = []
+        hosts: list[HostView] = []
+        if job.blocked_here:
+            blocklist = self.leasing.store.blocklisted_hosts(job.id)
+            if self._hosts is None:
+                self._hosts = self.leasing.host_views()
+            hosts = self._hosts
+        allowed: dict[int | None, bool] = {}
+        later: dict[int | None, bool] = {}
+        for part, part_needs in [(None, needs.job)] + list(needs.subjobs.items()):
+            wait = scheduler.why_not(part_needs, self.deps, self.limits, hosts, blocklist, host=self.me)
+            allowed[part] = wait is None
+            later[part] = wait is None or wait.yields
+            if wait is not None and wait.cause == WaitCause.DEPENDENCY:
+                self.leasing.note_waits({d: self.deps.get(d) for d in part_needs.depends_on
+                                         if self.deps.get(d) != scheduler.COMPLETE}, ())
+            elif wait is not None and wait.cause == WaitCause.LIMIT:
+                self.leasing.note_waits({}, [name for name, _ in part_needs.limits])
+        yields = later if any(later[p] and not allowed[p] for p in later) else None
+        return allowed, yields

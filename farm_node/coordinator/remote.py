@@ -30,6 +30,7 @@ from farm_node.coordinator.hosts import HostRegistry
 from farm_node.coordinator.leasing import Leasing
 from farm_node.coordinator.signals import KillOrders
 from farm_node.errors import StaleAttempt
+from farm_node.jobspec import check_tags
 from farm_node.scheduler import Outcome
 from farm_node.store import Store
 from farm_node.wire import ReportResult
@@ -64,6 +65,9 @@ class RemoteHosts:
         """
         held = {int(a) for a in holding}
         kill: set[int] = set()
+        if info is not None and "tags" in info:
+            # A host's tags come with what it says of itself (--tags), and are kept with it in the store.
+            info = dict(info, tags=check_tags("info.tags", info["tags"]))
         with self.lock:
             state = self.hosts.claim(host, worker_id)
             if state is None:
@@ -116,10 +120,14 @@ class RemoteHosts:
             if gone:
                 self.attempts.lose(gone, "host %s stopped before it reported this frame's end" % host)
             for a in revive:
-                self.attempts.revive(a)
+                if not self._revive(a):
+                    kill.add(a.id)
             state.stopped = leaving
             if joined or leaving:
                 self.store.save_host(host, slots, state.info, worker_id, now, False)
+                # Which hosts are up, and with which tags, is part of why jobs wait: their heads read anew.
+                with self.store.write() as txn:
+                    self.store.touch_waiting(txn)
         kill.update(self.kills.take(host))
         return {"epoch": self.epoch, "kill": sorted(kill), "heartbeat": self.heartbeat_every,
                 "lost_after": self.lost_after}
@@ -179,6 +187,15 @@ class RemoteHosts:
     def _reports(self, host: str, run: list[dict[str, Any] | None]) -> list[str]:
         return [self.report(host, r) if r is not None else ReportResult.BAD for r in run]
 
+    def _revive(self, a: Any) -> bool:
+        """Revive a lost attempt its host still holds, unless the limit units it held went to other frames
+        meanwhile: the limits are never oversubscribed (the host is told to kill it, its frame stays queued)."""
+        with self.store.write():
+            if not self.leasing.may_hold(a.id):
+                return False
+            self.attempts.revive(a)
+        return True
+
     def report(self, host: str, r: dict[str, Any]) -> str:
         kind, attempt_id = r.get("type"), r.get("attempt")
         if not isinstance(attempt_id, int):
@@ -189,9 +206,8 @@ class RemoteHosts:
         if a.current != attempt_id or a.outcome != Outcome.RUNNING:
             with self.lock:
                 a = self.store.attempt(attempt_id)
-                if a is None or not self.attempts.revivable(a, host):
+                if a is None or not self.attempts.revivable(a, host) or not self._revive(a):
                     return ReportResult.STALE
-                self.attempts.revive(a)
         try:
             if kind == "started":
                 self.attempts.started(attempt_id, int(r["pid"]))

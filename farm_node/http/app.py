@@ -34,7 +34,7 @@ from farm_node.errors import (
     StaleAttempt,
     StoreError,
 )
-from farm_node.http import changes, jobs, queue, workers
+from farm_node.http import changes, jobs, limits, queue, workers
 from farm_node.http.common import ApiError, Wakeup, json_response
 from farm_node.store import QueueReader
 from farm_node.store.health import DiskHealth, disk_full
@@ -207,6 +207,7 @@ def create_app(coordinator: Coordinator, reader: QueueReader, token: str, node_n
     app.include_router(jobs.router(coordinator, reader, node_name, disk))
     app.include_router(changes.router(reader, feed))
     app.include_router(workers.router(coordinator, work, orders))
+    app.include_router(limits.router(coordinator))
     app.include_router(queue.router(reader, lambda path, replace: backup.restore(coordinator, path, replace),
                                     coordinator.data_dir))
 

@@ -56,6 +56,14 @@ def router(coordinator: Coordinator, reader: QueueReader, node_name: str, disk: 
                                                               "as the summary holds it")) -> Any:
         return json_response(reader.job_dict(job) if frames else reader.job_head(job))
 
+    @r.patch("/api/jobs/{job}", tags=["jobs"],
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                 "type": "object", "description": "any of priority, max_attempts, frame_timeout, requires, limits,"
+                                                  " depends_on, comment (CONTRACT section 6)"}}}}})
+    async def update(job: str, request: Request) -> Any:
+        body = await read_json(request)
+        return json_response(await run_in_threadpool(coordinator.update, job, body))
+
     @r.get("/api/jobs/{job}/subjobs/{subjob}/frames", tags=["jobs"])
     def frame_page(job: str, subjob: str, offset: int = Query(0, ge=0), limit: int = Query(200, ge=0),
                    sort: str = Query("number", description="number, status, progress, host, pid, attempts, "

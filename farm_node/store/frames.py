@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from typing import Any, Collection, Iterable, Sequence
 
 from farm_node import scheduler
 from farm_node.errors import NotFound
+from farm_node.scheduler import LimitState
+from farm_node.store import scheduling
 from farm_node.store.db import Database, Txn, update_sql
 from farm_node.store.rows import FRAME_COLS, AttemptRow, FrameRow, RunnableJob, RunningAttempt
 
@@ -55,6 +57,8 @@ class FramesMixin(Database):
         ids = list(frame_ids)
         if not ids:
             return 0
+        if fields.get("status") == scheduler.QUEUED:
+            self.mark_queued(txn, job_id)
         if old_status is not None and subjob_id is not None and len(ids) == 1 and "argv" not in fields:
             if "status" in fields and self.counts_are_cached(job_id):
                 txn.count_status_change(job_id, subjob_id, old_status, fields["status"])
@@ -87,25 +91,58 @@ class FramesMixin(Database):
         n = txn.db.execute(sql, args).rowcount
         if n:
             txn.jobs_touched.add(job_id)
+            if fields.get("status") == scheduler.QUEUED:
+                self.mark_queued(txn, job_id)
         return n
 
-    def queued_frames(self, job_id: int, limit: int) -> list[FrameRow]:
+    # -- what a lease reads (docs/DESIGN.md, "Scheduling") ------------------------------------------------------
+    def queued_frames(self, job_id: int, limit: int, only: Collection[int] = (), skip: Collection[int] = ()
+                      ) -> list[FrameRow]:
+        """A job's next ``limit`` queued frames by number (then subjob), of the subjobs ``only`` or not in
+        ``skip``."""
+        sql = "SELECT %s FROM frames WHERE job_id=? AND status='Queued'" % FRAME_COLS
+        args: list[Any] = [job_id]
+        for ids, op in ((only, "IN"), (skip, "NOT IN")):
+            if ids:
+                sql += " AND subjob_id %s (%s)" % (op, _marks(len(ids)))
+                args.extend(ids)
         with self.read() as db:
-            return [FrameRow._make(r) for r in db.execute(
-                "SELECT %s FROM frames WHERE job_id=? AND status='Queued' ORDER BY number, subjob_id LIMIT ?"
-                % FRAME_COLS, (job_id, limit))]
+            return [FrameRow._make(r) for r in db.execute(sql + " ORDER BY number, subjob_id LIMIT ?",
+                                                          (*args, limit))]
 
     def runnable_jobs(self, host: str | None = None) -> list[RunnableJob]:
-        """Unpaused jobs that have queued frames (and that have not blocklisted ``host``), with what the scheduler
-        orders them by."""
-        sql = ("SELECT id, name, priority, frame_timeout, max_attempts FROM jobs j WHERE paused=0 AND"
-               " EXISTS (SELECT 1 FROM frames f WHERE f.job_id=j.id AND f.status='Queued')")
-        args: tuple = ()
-        if host is not None:
-            sql += " AND id NOT IN (SELECT job_id FROM blocklist WHERE host=? AND blocked=1)"
-            args = (host,)
+        """Unpaused jobs that may have queued frames, with what the scheduler orders them by, what their frames need
+        and whether ``host`` is blocklisted for them. One read of the jobs flagged ``queued`` (the partial index
+        ``jobs_queued``): finished jobs cost nothing, however many the store keeps."""
         with self.read() as db:
-            return [RunnableJob._make(r) for r in db.execute(sql, args)]
+            return [RunnableJob(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in db.execute(
+                "SELECT j.id, j.name, j.priority, j.frame_timeout, j.max_attempts, j.sched, EXISTS (SELECT 1 FROM"
+                " blocklist b WHERE b.job_id=j.id AND b.host=? AND b.blocked=1) FROM jobs j WHERE j.queued=1 AND"
+                " j.paused=0", (host or "",))]
+
+    def mark_queued(self, txn: Txn, job_id: int) -> None:
+        """The job has queued frames again: the leases read it (every path that queues a frame comes here)."""
+        txn.db.execute("UPDATE jobs SET queued=1 WHERE id=? AND queued=0", (job_id,))
+
+    def clear_queued(self, job_ids: Iterable[int]) -> None:
+        """Jobs a lease found without queued frames leave the leases' reads. Checked again in the statement, so it
+        is right in any transaction (or in one of its own)."""
+        with self.write() as txn:
+            for job_id in job_ids:
+                txn.db.execute("UPDATE jobs SET queued=0 WHERE id=? AND queued=1 AND NOT EXISTS (SELECT 1 FROM frames"
+                               " f WHERE f.job_id=? AND f.status='Queued')", (job_id, job_id))
+
+    def scheduling_facts(self, dependencies: Iterable[str] = (), limits: bool = False
+                         ) -> tuple[dict[str, str], dict[str, LimitState]]:
+        """The status of each job named and (with ``limits``) every limit with its units in use, as this
+        transaction sees them."""
+        with self.read() as db:
+            return (scheduling.job_statuses(db, dependencies) if dependencies else {},
+                    scheduling.limit_states(db) if limits else {})
+
+    def blocklisted_hosts(self, job_id: int) -> list[str]:
+        with self.read() as db:
+            return scheduling.blocklisted(db, job_id)
 
     def subjob_id(self, job_id: int, name: str) -> int | None:
         with self.read() as db:
@@ -134,9 +171,21 @@ class FramesMixin(Database):
         with self.read() as db:
             return db.execute("SELECT COUNT(*) FROM attempts WHERE frame_id=?", (frame_id,)).fetchone()[0]
 
-    def new_attempt(self, txn: Txn, frame_id: int, number: int, host: str, now: float, log_path: str) -> int:
-        return txn.db.execute("INSERT INTO attempts (frame_id, number, host, started, log_path) VALUES (?,?,?,?,?)"
-                              " RETURNING id", (frame_id, number, host, now, log_path)).fetchone()[0]
+    def new_attempt(self, txn: Txn, frame_id: int, number: int, host: str, now: float, log_path: str,
+                    holds: dict[str, int] | None = None) -> int:
+        """A running attempt; ``holds``: the limit units it holds until it ends (what the limits' use is summed
+        from)."""
+        return txn.db.execute("INSERT INTO attempts (frame_id, number, host, started, log_path, holds)"
+                              " VALUES (?,?,?,?,?,?) RETURNING id",
+                              (frame_id, number, host, now, log_path, json.dumps(holds) if holds else None)
+                              ).fetchone()[0]
+
+    def attempt_holds(self, attempt_id: int) -> tuple[str, dict[str, int]] | None:
+        """An attempt's job (its name) and the limit units it holds (or held)."""
+        with self.read() as db:
+            row = db.execute("SELECT j.name, a.holds FROM attempts a JOIN frames f ON f.id=a.frame_id JOIN jobs j"
+                             " ON j.id=f.job_id WHERE a.id=?", (attempt_id,)).fetchone()
+        return None if row is None else (row[0], json.loads(row[1]) if row[1] else {})
 
     def attempt(self, attempt_id: int) -> AttemptRow | None:
         with self.read() as db:

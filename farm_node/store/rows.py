@@ -7,7 +7,10 @@ row's layout is written down once.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, NamedTuple, Optional
+
+from farm_node.scheduler import NOTHING, JobNeeds, needs_from_record
 
 
 class FrameRow(NamedTuple):
@@ -77,6 +80,18 @@ class RunnableJob(NamedTuple):
     priority: int
     frame_timeout: Optional[float]
     max_attempts: int
+    sched: Optional[str] = None    # JSON of scheduler.needs_record: what its frames need (None: nothing)
+    blocked_here: bool = False     # the host that leases is blocklisted for this job
+
+    @property
+    def needs(self) -> JobNeeds:
+        return _needs(self.sched)
+
+
+@lru_cache(maxsize=4096)
+def _needs(sched: Optional[str]) -> JobNeeds:
+    """A job's needs, parsed once per distinct record (a lease reads the same few again and again)."""
+    return needs_from_record(json.loads(sched)) if sched else NOTHING
 
 
 class AttemptRow(NamedTuple):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from farm_node import scheduler
 from farm_node.errors import JobSpecError, NotFound
 from farm_node.store.db import Database
+from farm_node.scheduler import HostView
 from farm_node.store.rows import FRAME_COLS, frame_dict
+from farm_node.store.scheduling import FarmFacts
 
 # A changes answer with more frames than this is sent as a reload: the whole queue is cheaper to apply.
 CHANGES_LIMIT = 50000
@@ -53,6 +55,11 @@ _JOB_HEAD_SQL = "SELECT id, name, priority, max_attempts, frame_timeout, paused,
 class QueueReader:
     def __init__(self, db: Database) -> None:
         self._store = db
+        self._hosts: Callable[[], list[HostView]] | None = None
+
+    def use_hosts(self, hosts: Callable[[], list[HostView]]) -> None:
+        """Where a job's ``waiting_for`` learns of the render hosts: the coordinator's registry, as its leases do."""
+        self._hosts = hosts
 
     @property
     def revision(self) -> int:
@@ -66,8 +73,8 @@ class QueueReader:
             return db.execute("SELECT 1 FROM jobs WHERE name=?", (name,)).fetchone() is not None
 
     # -- job dictionaries ---------------------------------------------------------------------------------------
-    def _job_head(self, db: sqlite3.Connection, row: tuple, per: dict[int, dict[str, int]] | None = None
-                  ) -> tuple[dict[str, Any], dict[int, tuple]]:
+    def _job_head(self, db: sqlite3.Connection, row: tuple, per: dict[int, dict[str, int]] | None = None,
+                  facts: FarmFacts | None = None) -> tuple[dict[str, Any], dict[int, tuple]]:
         job_id, name, priority, max_attempts, frame_timeout, paused, submitted, extra = row[:8]
         if per is None:
             per = self._store.counts(job_id, db)
@@ -81,22 +88,35 @@ class QueueReader:
         blocked = [r[0] for r in db.execute("SELECT host FROM blocklist WHERE job_id=? AND blocked=1", (job_id,))]
         if blocked:
             job["blocklist"] = blocked
-        for k, v in json.loads(extra).items():
+        keys = json.loads(extra)
+        for k, v in keys.items():
             job.setdefault(k, v)
+        # CONTRACT section 6: every job says who sent it, what it needs, and why it waits (null: nothing holds it).
+        for k, default in (("user", None), ("comment", None), ("requires", []), ("limits", {}), ("depends_on", [])):
+            job.setdefault(k, type(default)() if default is not None else None)
         subs: dict[int, tuple] = {}
+        subjob_keys: dict[int, dict[str, Any]] = {}
         for sid, sname, sextra in db.execute("SELECT id, name, extra FROM subjobs WHERE job_id=? ORDER BY id",
                                              (job_id,)):
             c = per.get(sid, {})
             s = scheduler.summary(c)
             sub = {"status": scheduler.derive_status(c, bool(paused)), "complete": s["complete"],
-                   "total": s["total"], "failed": s["failed"], "frames": {}}
-            for k, v in json.loads(sextra).items():
+                   "total": s["total"], "failed": s["failed"], "frames": {}, "waiting_for": None}
+            subjob_keys[sid] = json.loads(sextra)
+            for k, v in subjob_keys[sid].items():
                 sub.setdefault(k, v)
             job["subjobs"][sname] = sub
             subs[sid] = (sname, sub)
+        queued = [sid for sid in subs if per.get(sid, {}).get(scheduler.QUEUED)]
+        job["waiting_for"] = None
+        if queued:
+            facts = facts or FarmFacts(db, self._hosts)
+            job["waiting_for"], texts = facts.waiting_for(keys, subjob_keys, queued, bool(paused), blocked)
+            for sid, text in texts.items():
+                subs[sid][1]["waiting_for"] = text
         return job, subs
 
-    def _full_job(self, db: sqlite3.Connection, row: tuple) -> dict[str, Any]:
+    def _full_job(self, db: sqlite3.Connection, row: tuple, facts: FarmFacts | None = None) -> dict[str, Any]:
         frames: dict[int, dict[str, Any]] = {}
         per: dict[int, dict[str, int]] = {}
         for frow in db.execute("SELECT %s FROM frames WHERE job_id=? ORDER BY subjob_id, number" % FRAME_COLS,
@@ -107,7 +127,7 @@ class QueueReader:
                 frames[frow[2]] = {}
             counts[frow[4]] = counts.get(frow[4], 0) + 1
             frames[frow[2]][str(frow[3])] = frame_dict(frow)
-        job, subs = self._job_head(db, row, per)
+        job, subs = self._job_head(db, row, per, facts)
         for sid, (_, sub) in subs.items():
             sub["frames"] = frames.get(sid, {})
         return job
@@ -124,13 +144,16 @@ class QueueReader:
             return self._queue(db)
 
     def _queue(self, db: sqlite3.Connection) -> dict[str, Any]:
-        return {row[1]: self._full_job(db, row) for row in db.execute(_JOB_HEAD_SQL + " ORDER BY id").fetchall()}
+        facts = FarmFacts(db, self._hosts)
+        return {row[1]: self._full_job(db, row, facts) for row in db.execute(_JOB_HEAD_SQL + " ORDER BY id").fetchall()}
 
     def summary_dict(self) -> dict[str, Any]:
         """Every job with its subjobs and their counts, no frames: what stays small with a million frames."""
         with self._store.snapshot() as db:
             revision = self._store.revision
-            jobs = {row[1]: self._job_head(db, row)[0] for row in db.execute(_JOB_HEAD_SQL + " ORDER BY id")}
+            facts = FarmFacts(db, self._hosts)
+            jobs = {row[1]: self._job_head(db, row, facts=facts)[0]
+                    for row in db.execute(_JOB_HEAD_SQL + " ORDER BY id")}
         for job in jobs.values():
             for sub in job["subjobs"].values():
                 del sub["frames"]
@@ -220,8 +243,10 @@ class QueueReader:
                 sid = _subjob_id(db, jname, sname)
                 if sid is not None:
                     watched[sid] = (jname, sname)
+            facts = FarmFacts(db, self._hosts)
             if since <= 0 or since < store.floor or since > revision:
-                jobs = {row[1]: self._job_head(db, row)[0] for row in db.execute(_JOB_HEAD_SQL + " ORDER BY id")}
+                jobs = {row[1]: self._job_head(db, row, facts=facts)[0]
+                        for row in db.execute(_JOB_HEAD_SQL + " ORDER BY id")}
                 for job in jobs.values():
                     for sub in job["subjobs"].values():
                         del sub["frames"]
@@ -233,14 +258,14 @@ class QueueReader:
             sent, refetch = self._watched_frames(db, since, watched)
             jobs: dict[str, Any] = {}
             for row in _rows_in(db, _JOB_HEAD_SQL + " WHERE id IN (%s)", sorted(whole)):
-                job, subs = self._job_head(db, row)
+                job, subs = self._job_head(db, row, facts=facts)
                 for sid, (_, sub) in subs.items():
                     if sid in sent:
                         sub["frames"] = sent[sid]
                     else:
                         del sub["frames"]
                 jobs[row[1]] = job
-            jobs.update(self._count_heads(db, sorted(counted), sent))
+            jobs.update(self._count_heads(db, sorted(counted), sent, facts))
         return {"revision": revision, "reload": False, "jobs": jobs, "deleted": deleted, "refetch": refetch}
 
     @staticmethod
@@ -261,8 +286,8 @@ class QueueReader:
                 sent.setdefault(r[0], {})[str(r[1])] = dict(zip(_FEED_COLS[1:], r[2:]))
         return sent, refetch
 
-    def _count_heads(self, db: Any, job_ids: list[int], sent: dict[int, dict[str, Any]]
-                     ) -> dict[str, Any]:
+    def _count_heads(self, db: Any, job_ids: list[int], sent: dict[int, dict[str, Any]],
+                     facts: FarmFacts | None = None) -> dict[str, Any]:
         """Jobs whose frames alone changed: status and counts of the job and of each subjob (and watched frames)."""
         subjobs: dict[int, list[tuple[int, str]]] = {}
         for sid, job_id, sname in _rows_in(db, "SELECT id, job_id, name FROM subjobs WHERE job_id IN (%s)"
@@ -285,8 +310,29 @@ class QueueReader:
                 if sid in sent:
                     sub["frames"] = sent[sid]
                 job["subjobs"][sname] = sub
+            self._count_head_waits(db, job_id, bool(paused), per, job, subjobs.get(job_id, ()),
+                                   facts or FarmFacts(db, self._hosts))
             out[name] = job
         return out
+
+    @staticmethod
+    def _count_head_waits(db: Any, job_id: int, paused: bool, per: dict[int, dict[str, int]], job: dict[str, Any],
+                          subjobs: Iterable[tuple[int, str]], facts: FarmFacts) -> None:
+        """A job whose frames alone changed may have started (or stopped) waiting: its ``waiting_for`` comes too."""
+        names = dict(subjobs)
+        queued = [sid for sid in names if per.get(sid, {}).get(scheduler.QUEUED)]
+        job["waiting_for"] = None
+        for sname in names.values():
+            job["subjobs"][sname]["waiting_for"] = None
+        if not queued:
+            return
+        keys = json.loads(db.execute("SELECT extra FROM jobs WHERE id=?", (job_id,)).fetchone()[0])
+        subjob_keys = {sid: json.loads(x) for sid, x in db.execute("SELECT id, extra FROM subjobs WHERE job_id=?",
+                                                                   (job_id,))}
+        blocked = [r[0] for r in db.execute("SELECT host FROM blocklist WHERE job_id=? AND blocked=1", (job_id,))]
+        job["waiting_for"], texts = facts.waiting_for(keys, subjob_keys, queued, paused, blocked)
+        for sid, text in texts.items():
+            job["subjobs"][names[sid]]["waiting_for"] = text
 
     # -- export -------------------------------------------------------------------------------------------------
     def iter_jobs_for_export(self, name: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -339,11 +385,12 @@ class QueueReader:
             job_ids.update(f[1] for f in frames)
             jobs: dict[str, Any] = {}
             heads: dict[int, tuple[dict, dict]] = {}
+            facts = FarmFacts(db, self._hosts)
             for job_id in sorted(job_ids):
                 row = db.execute(_JOB_HEAD_SQL + " WHERE id=?", (job_id,)).fetchone()
                 if row is None:
                     continue
-                job, subs = self._job_head(db, row)
+                job, subs = self._job_head(db, row, facts=facts)
                 jobs[row[1]] = job
                 heads[job_id] = (job, subs)
             for f in frames:
@@ -351,6 +398,8 @@ class QueueReader:
                 if head:
                     head[1][f[2]][1]["frames"][str(f[3])] = frame_dict(f)
             return {"revision": revision, "reload": False, "jobs": jobs, "deleted": deleted}
+
+
 
 
 def _subjob_id(db: Any, job: str, subjob: str) -> int | None:

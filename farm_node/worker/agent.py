@@ -24,13 +24,14 @@ import os
 import secrets
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from farm_node import runner
 from farm_node.errors import CoordinatorRefused, CoordinatorUnavailable
 from farm_node.files import read_json, write_json_atomic
 from farm_node.frame_run import FrameRun
-from farm_node.hostinfo import host_info
+from farm_node.hostinfo import host_info, host_tags
+from farm_node.path_map import PathMap
 from farm_node.runner import ExeMap
 from farm_node.wire import DEFAULT_MAX_LOG_BYTES
 from farm_node.worker.client import CoordinatorClient, Transport
@@ -96,8 +97,13 @@ class _Reporter:
 class Worker:
     def __init__(self, url: str | list[str], token: str, name: str, data_dir: str, exe_map: ExeMap, slots: int,
                  heartbeat: float = 5.0, max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
-                 announce: Callable[[str], None] = print, transport: Transport | None = None) -> None:
+                 announce: Callable[[str], None] = print, transport: Transport | None = None,
+                 tags: Iterable[str] = (), path_map: PathMap | None = None) -> None:
         self.client = CoordinatorClient(url, token, transport)
+        # What the coordinator schedules by (its tags, sent with the host's info) and the path prefixes this host
+        # maps in a frame's arguments before they run (CONTRACT section 6).
+        self.tags = host_tags(tags)
+        self.path_map = path_map or PathMap()
         self.name = name
         self.data_dir = data_dir
         self.exe_map = exe_map
@@ -109,7 +115,7 @@ class Worker:
         self.worker_id = worker_id(data_dir)
         self.spool = Spool(data_dir)
         self.slots = SlotLedger(slots)
-        self.info = host_info()
+        self.info = dict(host_info(), tags=self.tags)
         self._held_path = os.path.join(data_dir, "held.json")
         self._lock = threading.Lock()
         self._runs: dict[int, tuple[FrameRun, _Reporter, threading.Thread]] = {}
@@ -314,8 +320,8 @@ class Worker:
                                        "reason": "the worker was stopping when this frame reached it"})
                     continue
                 reporter = _Reporter(self, attempt)
-                run = FrameRun(lease["argv"], self.exe_map, reporter, timeout=lease.get("timeout"),
-                               frames=lease.get("frames") or 1, cwd=self.work_dir)
+                run = FrameRun(self.path_map.apply(lease["argv"]), self.exe_map, reporter,
+                               timeout=lease.get("timeout"), frames=lease.get("frames") or 1, cwd=self.work_dir)
                 thread = threading.Thread(target=self._frame, args=(attempt, run, reporter),
                                           name="frame-%d" % attempt, daemon=True)
                 self._held[attempt] = {"pid": None, "started": None, "job": lease.get("job"),
