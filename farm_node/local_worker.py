@@ -12,7 +12,7 @@ from collections import OrderedDict
 from typing import Callable, Iterable
 
 from farm_node.coordinator import Coordinator
-from farm_node.errors import StaleAttempt
+from farm_node.errors import StaleAttempt, StoreError
 from farm_node.frame_run import FrameRun
 from farm_node.hostinfo import host_info, host_tags
 from farm_node.path_map import PathMap
@@ -55,6 +55,9 @@ class _DirectReporter:
             return self.coordinator.output(self.attempt, data, progress, tail)
         except StaleAttempt:
             return True
+        except StoreError as exc:  # a farm's store gone away: the render goes on, these log bytes are not kept
+            log.warning("frame attempt %d: %s", self.attempt, exc)
+            return True
         except Exception as exc:  # the render goes on: its log says what it could not write
             if not disk_full(exc):
                 raise
@@ -72,6 +75,13 @@ class _DirectReporter:
                 return
             except StaleAttempt:
                 return
+            except StoreError as exc:
+                # A farm's store gone away: the end is written once it answers (or the frame is lost meanwhile,
+                # and this end is refused as stale); a node stopped now requeues it on start.
+                log.warning("frame attempt %d: its end waits for the store: %s", self.attempt, exc)
+                self.stopping.wait(1.0)
+                if self.stopping.is_set():
+                    return
             except Exception as exc:
                 if not disk_full(exc) or self.disk is None:
                     raise
@@ -87,6 +97,10 @@ class LocalWorker:
                  cwd: str | None = None, disk: DiskHealth | None = None, tags: Iterable[str] = (),
                  path_map: PathMap | None = None) -> None:
         self.coordinator = coordinator
+        # The host's tags (jobs that require tags render only here if it has them all) and the path prefixes it
+        # maps in a frame's arguments before they run (CONTRACT section 6).
+        self.tags = host_tags(tags)
+        self.path_map = path_map or PathMap()
         self.disk = disk or getattr(coordinator.logs, "disk", None) or DiskHealth(coordinator.data_dir)
         # Frames run in a folder of the node's, so a relative scene or image path never lands in the node's cwd.
         self.cwd = cwd
@@ -97,10 +111,6 @@ class LocalWorker:
         # Attempts the coordinator moved on before their run was registered here (a cancel just after the lease).
         # Kills of runs that had already ended land here too, never to be registered: the oldest are dropped, so
         # the set stays bounded without forgetting a recent one.
-        # The host's tags (jobs that require tags render only here if it has them all) and the path prefixes it
-        # maps in a frame's arguments before they run (CONTRACT section 6).
-        self.tags = host_tags(tags)
-        self.path_map = path_map or PathMap()
         self._doomed: OrderedDict[int, None] = OrderedDict()
         self._runs_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -130,7 +140,10 @@ class LocalWorker:
                         self.disk.failed("leasing a frame", exc)
                         self.disk.wait_for_room(self._stopping)  # rendering resumes by itself once there is room
                         continue
-                    log.exception("lease failed on %s", self.host)
+                    if isinstance(exc, StoreError):  # a farm's store gone away: said once a round, no traceback
+                        log.warning("lease on %s waits for the store: %s", self.host, exc)
+                    else:
+                        log.exception("lease failed on %s", self.host)
                 if not leased:
                     coordinator.wait_for_work(gen, 1.0)
                     continue

@@ -100,6 +100,9 @@ def connect(url: str, purpose: str = "") -> Connection:
                               application_name=("pyfarm " + purpose).strip())
     except psycopg.OperationalError as exc:
         text = _words(exc)
+        if "invalid" in text and "connection option" in text:
+            raise StoreError("--store %s is not a PostgreSQL address (%s); it looks like"
+                             " postgresql://USER@HOST:PORT/DATABASE" % (_safe(url), text)) from None
         if "password authentication failed" in text or "no pg_hba.conf entry" in text or "role" in text:
             why = "it refused the login (%s): check the user and password in --store" % text
         elif "does not exist" in text:

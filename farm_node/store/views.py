@@ -295,7 +295,7 @@ class QueueReader:
             subjobs.setdefault(job_id, []).append((sid, sname))
         out: dict[str, Any] = {}
         for job_id, name, paused in _rows_in(db, "SELECT id, name, paused FROM jobs WHERE id IN (%s)", job_ids):
-            per = self._store.counts(job_id)
+            per = self._store.counts(job_id, db)
             total: dict[str, int] = {}
             for c in per.values():
                 for k, v in c.items():
