@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 import requests
 
 from tests.conftest import wait_for
@@ -51,8 +50,6 @@ def test_the_clients_token_cannot_report_frames_and_another_worker_cannot_take_a
     assert all(f["status"] == "Rendering" and f["host"] == "w1" for f in frames), [(f["status"], f["host"], f["error"]) for f in frames]
 
 
-@pytest.mark.xfail(reason="waits on issue 13's blocklist rule (CONTRACT section 6): remove this mark when it lands",
-                   strict=False)
 def test_a_job_whose_only_host_blocklisted_it_still_ends(node_factory, unique_name):
     # One host, one frame failing every time (3 failed attempts blocklist the host for the job): the job's other
     # frames must not stay Queued forever (CONTRACT section 6; the rule is issue 13's scheduling work).
