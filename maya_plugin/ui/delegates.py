@@ -1,10 +1,10 @@
-"""The progress bars of the Monitor's tree (a delegate: painted, no widget per row)."""
+"""The progress bars of the Monitor's tree and frames table (a delegate: painted, no widget per row)."""
 from __future__ import annotations
 
 from typing import Any
 
 from maya_plugin.qt import QtCore, QtGui, QtWidgets
-from maya_plugin.ui.model import PROGRESS_ROLE, PROGRESS_TEXT_ROLE, STATUS_ROLE
+from maya_plugin.ui.columns import PROGRESS_ROLE, PROGRESS_TEXT_ROLE, STATUS_ROLE
 from maya_plugin.ui.style import status_color
 
 __all__ = ["ProgressDelegate"]

@@ -2,9 +2,13 @@
 
 ``FeedWatcher`` long-polls ``client.changes(since, wait)`` in its own daemon thread and hands every answer to the GUI
 thread through the ``changes`` signal (queued: the slot runs on the thread that owns the watcher). It also says when
-the farm stops answering (``unreachable``, with a message in words) and when it answers again (``reachable``);
-after an outage it asks for the whole queue again (``since=0``, which the node answers with ``reload``), since a node
-that came back may have lost or replayed revisions.
+the farm stops answering (``unreachable``, with a message in words) and when it answers again (``reachable``).
+
+The feed is the narrowed one (``client.changes(since, wait, watch=...)``): jobs and subjobs with their counts, frames
+only of the subjobs in ``watching`` (set from the GUI thread; read at each poll). Each answer carries the watch list
+its poll was made with (``answer["watched"]``): a subjob watched since then missed the frames of that answer, and
+its page is read again. After an outage it asks from the revision it had: the node answers with what changed (a
+reconnect costs kilobytes), or with a reload of the summary when it cannot tell.
 
 The thread never touches a widget. ``stop()`` returns at once; the thread ends when its current poll returns (at
 most ``wait`` seconds plus the client's timeout) and then emits nothing more.
@@ -12,7 +16,7 @@ most ``wait`` seconds plus the client's timeout) and then emits nothing more.
 from __future__ import annotations
 
 import threading
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from maya_plugin.errors import FarmAuthError, FarmError, FarmUnavailable
 from maya_plugin.qt import QtCore, Signal
@@ -36,6 +40,8 @@ class FeedWatcher(QtCore.QObject):
                  parent: Any = None) -> None:
         super(FeedWatcher, self).__init__(parent)
         self.client = client
+        #: (job, subjob) pairs whose frames the feed brings; replaced (never mutated) by the GUI thread
+        self.watching = ()  # type: Tuple[Tuple[str, str], ...]
         self.wait = float(wait)
         self.retry_delay = float(retry_delay)
         self.max_retry_delay = float(max_retry_delay)
@@ -80,13 +86,13 @@ class FeedWatcher(QtCore.QObject):
         delay = self.retry_delay
         down = False
         while not self._stop.is_set():
+            watching = self.watching
             try:
-                answer = self.client.changes(since, wait=self.wait)
+                answer = self.client.changes(since, wait=self.wait, watch=list(watching))
             except FarmUnavailable as exc:
                 if not down:
                     down = True
                     self._emit(self.unreachable, str(exc))
-                since = 0
                 self._pause(delay)
                 delay = min(delay * 2, self.max_retry_delay)
                 continue
@@ -106,6 +112,7 @@ class FeedWatcher(QtCore.QObject):
                 self._emit(self.reachable)
             since = int(answer.get("revision", since))
             self.revision = since
+            answer["watched"] = watching
             self._emit(self.changes, answer)
 
     def _pause(self, seconds: float) -> None:

@@ -1,60 +1,56 @@
-"""The Monitor panel: the farm's jobs, subjobs and frames, live; the log of a frame; the hosts; actions.
+"""The Monitor panel: the farm's jobs and subjobs, the frames of the open subjob, a frame's log, a job's details,
+the hosts; actions.
 
     panel = MonitorPanel(client=FarmClient(url, token))            # or client_factory=FarmClient, settings=...
     panel.show()                                                   # a top-level window, or docked by maya_ui
 
-Threads: the changes feed is long-polled by a ``FeedWatcher`` thread; every other call to the farm (actions, logs,
-hosts, queue backup and restore, and the files these read and write) runs on the panel's ``TaskRunner`` pool. Their
-results come back by queued signals and are applied on the GUI thread: the model incrementally (``JobTreeModel``),
-the rest as small widget updates. Nothing here blocks the GUI thread on the network or the disk.
+The panel never holds every frame of the farm. The jobs tree holds every job and subjob with its counts (the
+narrowed changes feed: kilobytes, however many frames); the frames table shows the one open subjob in pages read
+from the node, sorted and filtered there, and that subjob alone is watched by the feed. A 100,000-frame subjob is
+a table that knows its row count and holds a few pages.
 
-When the farm stops answering a banner says so; the feed keeps trying and the banner goes away by itself when the
-node answers again (the queue is then re-read and applied as a difference, without a reset).
+Threads: the changes feed is long-polled by a ``FeedWatcher`` thread; every other call to the farm (pages, actions,
+logs, hosts, job heads, queue backup and restore and the files they read and write) runs on the panel's
+``TaskRunner`` pool. Results come back by queued signals and are applied on the GUI thread (inside Maya, its main
+thread): nothing here waits on the network or the disk, and nothing costs work in proportion to the farm's frames.
+
+When the farm stops answering a banner says so; the feed keeps trying, from the revision it had, and the banner goes
+away by itself when the node answers again (with what changed meanwhile, or the summary).
 
 Hooks for the few things that need a person or the desktop, replaced by tests: ``confirm(text) -> bool``,
 ``ask_save_path()``, ``ask_open_path()``, ``open_url(QUrl)``.
 """
 from __future__ import annotations
 
-import os
 import time
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from maya_plugin.errors import FarmConflict, FarmError
+from maya_plugin.errors import FarmError
 from maya_plugin.qt import QAction, QtCore, QtGui, QtWidgets, Signal
+from maya_plugin.ui.actions import ACTIONS, ENABLED_WITH
+from maya_plugin.ui.columns import JOB_COLUMNS, JOB_NAME, JOB_PROGRESS
 from maya_plugin.ui.delegates import ProgressDelegate
+from maya_plugin.ui.details import JobDetails
 from maya_plugin.ui.feed import FeedWatcher
+from maya_plugin.ui.frames_view import FramesPane
 from maya_plugin.ui.hosts import HostsView
 from maya_plugin.ui.log_view import LogView
 from maya_plugin.ui.messages import describe_error
-from maya_plugin.ui.model import (COL_ATTEMPTS, COL_ELAPSED, COL_HOST, COL_NAME, COL_PID, COL_PRIORITY, COL_PROGRESS,
-                                  COL_STATUS, NODE_ROLE, JobTreeModel)
-from maya_plugin.ui.nodes import KIND_FRAME, FrameNode, JobNode
-from maya_plugin.ui.proxy import StatusFilterProxy
+from maya_plugin.ui.monitor_actions import PanelActions
+from maya_plugin.ui.model import JobTreeModel
+from maya_plugin.ui.nodes import KIND_SUBJOB, JobNode
 from maya_plugin.ui.settings import FarmSettings
 from maya_plugin.ui.style import SEVERITY_COLORS, STATUSES
 from maya_plugin.ui.tasks import TaskRunner
 
 __all__ = ["MonitorPanel"]
 
-
-def _save_queue(client: Any, path: str) -> int:
-    data = client.backup_xml()
-    with open(path, "wb") as f:
-        f.write(data)
-    return len(data)
+# New jobs are shown expanded while the farm holds at most this many (a studio queue is read collapsed).
+EXPAND_UP_TO = 30
 
 
-def _load_queue(client: Any, path: str, replace: bool = False) -> List[str]:
-    with open(path, "rb") as f:
-        data = f.read()
-    if replace:
-        return list(client.restore_xml(data, replace=True))
-    return list(client.restore_xml(data))
-
-
-class MonitorPanel(QtWidgets.QWidget):
+class MonitorPanel(PanelActions, QtWidgets.QWidget):
     """Everything the artist watches and does on the farm; the same widget docked in Maya or as a window."""
 
     #: a line for the status bar: (text, is_error)
@@ -75,15 +71,14 @@ class MonitorPanel(QtWidgets.QWidget):
         self.runner = TaskRunner(self, max_workers=4, name="pyfarm-monitor")
         self.runner.failed.connect(lambda exc: self._say(describe_error(exc), True))
         self.model = JobTreeModel(self, clock=clock)
-        self.proxy = StatusFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
         self._hosts_busy = False
         self.hosts_error = ""
+        self._pending_frames = None  # type: Optional[Tuple[Tuple[str, str], List[int]]]
         self._build(log_poll_ms, clock)
         self.model.summaryChanged.connect(self._update_summary)
         self.tick_timer = QtCore.QTimer(self)
         self.tick_timer.setInterval(1000)
-        self.tick_timer.timeout.connect(self.model.tick)
+        self.tick_timer.timeout.connect(self.frames.model.tick)
         self.tick_timer.start()
         self.hosts_timer = QtCore.QTimer(self)
         self.hosts_timer.setInterval(hosts_poll_ms)
@@ -121,45 +116,63 @@ class MonitorPanel(QtWidgets.QWidget):
                                   " border-radius: 3px; }")
         self.banner.hide()
 
+        self.view = QtWidgets.QTreeView()
+        self.view.setObjectName("PyFarmJobTree")
+        self.view.setModel(self.model)
+        self.view.setUniformRowHeights(True)
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
+        self.view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(JOB_NAME, QtCore.Qt.AscendingOrder)
+        self.view.setItemDelegateForColumn(JOB_PROGRESS, ProgressDelegate(self.view))
+        self.view.setContextMenuPolicy(QtCore.Qt.ActionsContextMenu)
+        for column, spec in enumerate(JOB_COLUMNS):
+            self.view.header().resizeSection(column, spec.width)
+        self.view.selectionModel().selectionChanged.connect(lambda *a: self._update_actions())
+        self.view.selectionModel().currentChanged.connect(self._tree_current_changed)
+        self.model.rowsInserted.connect(self._rows_inserted)
+
+        self.frames = FramesPane(self._fetch_page, self, clock=clock)
+        self.frames.view.setContextMenuPolicy(QtCore.Qt.ActionsContextMenu)
+        self.frames.currentFrameChanged.connect(self._frame_changed)
+        self.frames.selectionChanged.connect(self._update_actions)
+        self.frames.model.pageLoaded.connect(self._page_loaded)
+        self.frames.model.failed.connect(lambda exc: self._say(describe_error(exc, "read the frames"), True))
+
         self.toolbar = QtWidgets.QToolBar()
         self.toolbar.setIconSize(QtCore.QSize(16, 16))
         self.toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonTextBesideIcon)
-        style = self.style()
         self.actions_by_name = OrderedDict()  # type: Dict[str, Any]
-        for name, text, icon, slot, tip in (
-                ("pause", "Pause", QtWidgets.QStyle.SP_MediaPause, self.pause_selected,
-                 "No new frame of the selected jobs starts"),
-                ("resume", "Resume", QtWidgets.QStyle.SP_MediaPlay, self.resume_selected, "Let the jobs render again"),
-                ("cancel", "Cancel", QtWidgets.QStyle.SP_MediaStop, self.cancel_selected,
-                 "Queued frames are cancelled, rendering ones killed"),
-                ("retry_failed", "Retry failed", QtWidgets.QStyle.SP_BrowserReload, self.retry_failed,
-                 "Failed and cancelled frames of the selected jobs are queued again"),
-                ("retry_frames", "Retry frames", QtWidgets.QStyle.SP_BrowserReload, self.retry_selected_frames,
-                 "The selected frames are queued again with fresh attempts"),
-                ("delete", "Delete", QtWidgets.QStyle.SP_TrashIcon, self.delete_selected,
-                 "Remove the selected jobs from the farm (asks first)"),
-                ("copy_command", "Copy command", QtWidgets.QStyle.SP_FileIcon, self.copy_command,
-                 "Copy the render command of the selected frames"),
-                ("open_output", "Open output", QtWidgets.QStyle.SP_DirOpenIcon, self.open_output,
-                 "Open the job's output folder"),
-                ("save_queue", "Save Queue", QtWidgets.QStyle.SP_DialogSaveButton, self.save_queue,
-                 "Save the whole queue as XML"),
-                ("load_queue", "Load Queue", QtWidgets.QStyle.SP_DialogOpenButton, self.load_queue,
-                 "Restore jobs from a saved queue")):
-            action = QAction(style.standardIcon(icon), text, self)
-            action.setToolTip(tip)
-            action.triggered.connect(lambda checked=False, slot=slot: slot())
-            self.actions_by_name[name] = action
-            if name in ("save_queue", "load_queue"):
-                button = QtWidgets.QToolButton()
-                button.setDefaultAction(action)
-                button.setToolButtonStyle(QtCore.Qt.ToolButtonTextBesideIcon)
-                connection.addWidget(button)
-                continue
-            self.toolbar.addAction(action)
-            if name in ("resume", "retry_frames", "delete"):
-                self.toolbar.addSeparator()
+        places = {"jobs": self.view, "frames": self.frames.view, "panel": self}
+        for spec in ACTIONS:
+            action = QAction(self.style().standardIcon(getattr(QtWidgets.QStyle, spec.icon)), spec.text, self)
+            action.setToolTip(spec.tip + (" (%s)" % spec.shortcut if spec.shortcut else ""))
+            action.triggered.connect(lambda checked=False, slot=spec.slot: getattr(self, slot)())
+            self.actions_by_name[spec.name] = action
+            for place in spec.places:
+                if place == "toolbar":
+                    self.toolbar.addAction(action)
+                    if spec.name in ("retry_frames", "delete"):
+                        self.toolbar.addSeparator()
+                elif place == "connection":
+                    button = QtWidgets.QToolButton()
+                    button.setDefaultAction(action)
+                    button.setToolButtonStyle(QtCore.Qt.ToolButtonTextBesideIcon)
+                    connection.addWidget(button)
+                else:
+                    places[place].addAction(action)
+            if spec.shortcut:
+                action.setShortcut(QtGui.QKeySequence(spec.shortcut))
+                # on the tree or the table only while it has the focus; panel-wide ones within the panel only
+                action.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut if "panel" in spec.places
+                                          else QtCore.Qt.WidgetShortcut)
 
+        self.search_edit = QtWidgets.QLineEdit()
+        self.search_edit.setObjectName("PyFarmSearch")
+        self.search_edit.setPlaceholderText("find jobs by name or user (Ctrl+F)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.textChanged.connect(self._filter_changed)
         self.filter_combo = QtWidgets.QComboBox()
         self.filter_combo.addItem("All statuses", "")
         for status in STATUSES:
@@ -169,48 +182,31 @@ class MonitorPanel(QtWidgets.QWidget):
         self.summary_label.setObjectName("PyFarmSummary")
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.summary_label, 1)
+        top.addWidget(self.search_edit, 1)
         top.addWidget(QtWidgets.QLabel("Show"))
         top.addWidget(self.filter_combo)
 
-        self.view = QtWidgets.QTreeView()
-        self.view.setObjectName("PyFarmJobTree")
-        self.view.setModel(self.proxy)
-        self.view.setUniformRowHeights(True)
-        self.view.setAlternatingRowColors(True)
-        self.view.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
-        self.view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(COL_NAME, QtCore.Qt.AscendingOrder)
-        self.view.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self.view))
-        self.view.setContextMenuPolicy(QtCore.Qt.ActionsContextMenu)
-        for name, action in self.actions_by_name.items():
-            if name not in ("save_queue", "load_queue"):
-                self.view.addAction(action)
-        header = self.view.header()
-        for column, width in ((COL_NAME, 220), (COL_STATUS, 80), (COL_PROGRESS, 130), (COL_HOST, 90),
-                              (COL_PID, 60), (COL_ATTEMPTS, 60), (COL_ELAPSED, 70), (COL_PRIORITY, 60)):
-            header.resizeSection(column, width)
-        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.view.selectionModel().currentChanged.connect(self._current_changed)
-        self.proxy.rowsInserted.connect(self._rows_inserted)
-
         self.log_view = LogView(self.runner, parent=self, poll_ms=log_poll_ms)
         self.log_view.failed.connect(lambda text: self._say(text, True))
+        self.details = JobDetails(self)
+        self.details.priorityWanted.connect(self.set_priority)
+        self.details.clearWanted.connect(lambda job: self.clear_blocklist(job))
         self.hosts_view = HostsView(self, clock=clock)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.log_view, "Log")
+        self.tabs.addTab(self.details, "Job")
         self.tabs.addTab(self.hosts_view, "Hosts")
         splitter = QtWidgets.QSplitter(QtCore.Qt.Vertical)
         splitter.addWidget(self.view)
+        splitter.addWidget(self.frames)
         splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        for i, stretch in enumerate((3, 3, 2)):
+            splitter.setStretchFactor(i, stretch)
 
         self.status_label = QtWidgets.QLabel()
         self.status_label.setObjectName("PyFarmStatus")
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
-
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(connection)
@@ -219,7 +215,7 @@ class MonitorPanel(QtWidgets.QWidget):
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status_label)
-        self.resize(900, 640)
+        self.resize(1000, 760)
 
     # -- the farm ---------------------------------------------------------------------------------------------------
     def connect_to(self, url: str, token: str = "") -> bool:
@@ -243,9 +239,10 @@ class MonitorPanel(QtWidgets.QWidget):
 
     def set_client(self, client: Any) -> None:
         """Watch the farm behind ``client`` (a FarmClient or anything with its methods)."""
-        self._stop_watcher()
         if self.client is not None and client is not self.client:
             self.model.clear()
+            self.frames.close_subjob()
+            self.details.show_job(None)
         self.client = client
         url = getattr(client, "url", "")
         if url and self.url_edit.text() != url:
@@ -253,7 +250,13 @@ class MonitorPanel(QtWidgets.QWidget):
         self.log_view.set_client(client)
         self.reachable = None
         self.summary_label.setText("Connecting to %s ..." % (url or "the farm"))
-        watcher = FeedWatcher(client, wait=self.feed_wait, parent=self)
+        self._start_feed()
+        self.refresh_hosts()
+
+    def _start_feed(self) -> None:
+        self._stop_watcher()
+        watcher = FeedWatcher(self.client, wait=self.feed_wait, parent=self)
+        watcher.watching = (self.frames.key,) if self.frames.key else ()
         queued = QtCore.Qt.QueuedConnection
         watcher.changes.connect(self._on_changes, queued)
         watcher.unreachable.connect(self._on_unreachable, queued)
@@ -261,7 +264,6 @@ class MonitorPanel(QtWidgets.QWidget):
         watcher.failed.connect(self._on_feed_failed, queued)
         self.watcher = watcher
         watcher.start()
-        self.refresh_hosts()
 
     def _stop_watcher(self) -> None:
         if self.watcher is not None:
@@ -281,6 +283,13 @@ class MonitorPanel(QtWidgets.QWidget):
             self.shutdown()
         super(MonitorPanel, self).closeEvent(event)
 
+    def _fetch_page(self, query: Any, offset: int, limit: int, done: Callable[[Any], None],
+                    failed: Callable[[BaseException], None]) -> None:
+        if self.client is None or self.runner.closed:
+            return
+        self.runner.submit(self.client.frames, query.job, query.subjob, offset, limit, on_done=done,
+                           on_error=failed, **query.page_args())
+
     # -- the feed ---------------------------------------------------------------------------------------------------
     def _on_changes(self, answer: Dict[str, Any]) -> None:
         if self.sender() is not None and self.sender() is not self.watcher:
@@ -288,15 +297,35 @@ class MonitorPanel(QtWidgets.QWidget):
         self.reachable = True
         self.banner.hide()
         self.model.apply_changes(answer)
-        key = self.log_view.key
+        key = self.frames.key
         if key is not None:
-            node = self.model.find(*key)
-            if node is None:
+            job = (answer.get("jobs") or {}).get(key[0])
+            if self.model.find(*key) is None:
+                self.frames.close_subjob()
                 self.log_view.follow(None)
-            elif answer.get("reload") or key[2] in (((answer.get("jobs") or {}).get(key[0]) or {})
-                                                    .get("subjobs", {}).get(key[1], {}).get("frames") or {}):
-                self.log_view.frame_changed(node.data)
+            elif (list(key) in (answer.get("refetch") or ()) or key not in answer.get("watched", (key,))
+                  or answer.get("reload")):
+                self.frames.model.refresh()  # too many changes to send, or a poll that did not watch it yet
+            elif job:
+                frames = (job.get("subjobs") or {}).get(key[1], {}).get("frames") or {}
+                self.frames.set_total(self.model.find(*key).total)
+                self.frames.model.apply_frames(frames, answer.get("revision", 0))
+                self._log_frame_changed(key, frames)
+        name = self.details.job
+        if name is not None:
+            node = self.model.find(name)
+            if node is None:
+                self.details.show_job(None)
+            elif name in (answer.get("jobs") or {}):
+                self.details.show_job(name, node.data)
         self._update_actions()
+
+    def _log_frame_changed(self, key: Tuple[str, str], frames: Dict[Any, Any]) -> None:
+        followed = self.log_view.key
+        if followed is not None and followed[:2] == key and followed[2] in frames:
+            row = self.frames.model.row_of(followed[2])
+            frame = self.frames.model.frame_at(row) if row >= 0 else frames[followed[2]]
+            self.log_view.frame_changed(frame)
 
     def _on_unreachable(self, text: str) -> None:
         self.reachable = False
@@ -337,17 +366,27 @@ class MonitorPanel(QtWidgets.QWidget):
         if totals.get("Complete"):
             parts.append("Complete %d" % totals["Complete"])
         workers = self.hosts_view.workers
-        busy = self.hosts_view.busy() if workers else len(self.model.hosts_busy())
-        hosts = "hosts busy %d of %d" % (busy, len(workers)) if workers else "hosts busy %d" % busy
-        text = "%d jobs: %s; %s" % (len(self.model.jobs), ", ".join(parts), hosts)
+        hosts = "hosts busy %d of %d" % (self.hosts_view.busy(), len(workers)) if workers else "no hosts listed"
+        shown = len(self.model.jobs)
+        jobs = "%d jobs" % len(self.model.by_name) + ("" if shown == len(self.model.by_name) else " (%d shown)" % shown)
+        text = "%s: %s; %s" % (jobs, ", ".join(parts), hosts)
         if self.reachable is False:
             text += " (farm unreachable)"
         self.summary_label.setText(text)
 
+    def refresh(self) -> None:
+        """Read everything again: the summary (a new feed from revision 0), the open page, the hosts (F5)."""
+        if self.client is None:
+            return
+        self._start_feed()
+        self.frames.model.refresh()
+        self.refresh_hosts()
+        if self.details.job:
+            self._read_head(self.details.job)
+
     # -- selection --------------------------------------------------------------------------------------------------
     def selected_nodes(self) -> List[Any]:
-        rows = self.view.selectionModel().selectedRows(0)
-        nodes = [self.proxy.data(index, NODE_ROLE) for index in rows]
+        nodes = [self.model.node(index) for index in self.view.selectionModel().selectedRows(0)]
         return [n for n in nodes if n is not None]
 
     def selected_jobs(self) -> List[JobNode]:
@@ -356,191 +395,90 @@ class MonitorPanel(QtWidgets.QWidget):
             jobs.setdefault(node.job.name, node.job)
         return list(jobs.values())
 
-    def selected_frames(self) -> List[FrameNode]:
-        return [n for n in self.selected_nodes() if n.kind == KIND_FRAME]
+    def selected_frames(self) -> List[Dict[str, Any]]:
+        """The selected frames of the open subjob whose pages the panel holds."""
+        return self.frames.loaded_selection()[0]
 
     def select(self, job: str, subjob: Optional[str] = None, frames: Optional[List[int]] = None) -> bool:
-        """Select a job, a subjob, or frames of a subjob in the tree (expanding what is needed)."""
-        targets = [self.model.find(job, subjob, f) for f in frames] if frames else [self.model.find(job, subjob)]
-        targets = [t for t in targets if t is not None]
-        if not targets:
+        """Select a job or a subjob in the tree (expanding the job), opening the subjob's frames; with ``frames``,
+        select those frames when their page is here."""
+        node = self.model.find(job, subjob)
+        index = self.model.index_of(node)
+        if not index.isValid():
             return False
-        selection = QtCore.QItemSelection()
-        for node in targets:
-            index = self.proxy.mapFromSource(self.model.index_of(node))
-            if not index.isValid():
-                continue
-            parent = index.parent()
-            while parent.isValid():
-                self.view.expand(parent)
-                parent = parent.parent()
-            selection.select(index, index)
+        if node.kind == KIND_SUBJOB:
+            self.view.expand(self.model.index_of(node.job))
         flags = QtCore.QItemSelectionModel.ClearAndSelect | QtCore.QItemSelectionModel.Rows
-        self.view.selectionModel().select(selection, flags)
-        if selection.indexes():
-            first = selection.indexes()[0]
-            self.view.selectionModel().setCurrentIndex(first, QtCore.QItemSelectionModel.NoUpdate)
-            self.view.scrollTo(first)
-            self._current_changed(first, QtCore.QModelIndex())
+        self.view.selectionModel().select(index, flags)
+        self.view.selectionModel().setCurrentIndex(index, QtCore.QItemSelectionModel.NoUpdate)
+        self.view.scrollTo(index)
+        self._tree_current_changed(index, QtCore.QModelIndex())
+        if frames:
+            self._pending_frames = (self.frames.key, list(frames))
+            self._page_loaded(0)
         return True
 
-    def _selection_changed(self, *args: Any) -> None:
+    def _tree_current_changed(self, current: Any, previous: Any) -> None:
+        node = self.model.node(current)
+        if node is None:
+            return
+        job = node.job
+        if self.details.job != job.name:
+            self.details.show_job(job.name, job.data)
+            self._read_head(job.name)
+        sub = node if node.kind == KIND_SUBJOB else (job.subjobs[0] if job.subjobs else None)
+        if sub is not None and self.frames.key != (job.name, sub.name):
+            self.frames.open(job.name, sub.name, sub.total)
+            if self.watcher is not None:
+                self.watcher.watching = ((job.name, sub.name),)
         self._update_actions()
 
-    def _current_changed(self, current: Any, previous: Any) -> None:
-        node = self.proxy.data(current, NODE_ROLE) if current.isValid() else None
-        if node is not None and node.kind == KIND_FRAME:
-            self.log_view.follow((node.job.name, node.subjob.name, node.number), node.data)
+    def _read_head(self, name: str) -> None:
+        """The job's head read again: why it waits may change without the job itself changing."""
+        if self.client is None or self.runner.closed:
+            return
+
+        def got(head: Dict[str, Any]) -> None:
+            node = self.model.find(name)
+            if self.details.job == name and node is not None:
+                node.data.update({k: v for k, v in head.items() if k != "subjobs"})
+                self.details.show_job(name, node.data)
+
+        self.runner.submit(self.client.job, name, frames=False, on_done=got, on_error=lambda exc: None)
+
+    def _page_loaded(self, page: int) -> None:
+        if self._pending_frames is not None and self._pending_frames[0] == self.frames.key:
+            if self.frames.select_frames(self._pending_frames[1]):
+                self._pending_frames = None
+        self._update_actions()
+
+    def _frame_changed(self, current: Any) -> None:
+        if current is not None:
+            job, subjob, frame = current
+            self.log_view.follow((job, subjob, int(frame["number"])), frame)
+        self._update_actions()
 
     def _rows_inserted(self, parent: Any, first: int, last: int) -> None:
-        if not parent.isValid():
+        if not parent.isValid() and len(self.model.by_name) <= EXPAND_UP_TO:
             for row in range(first, last + 1):
-                self.view.expand(self.proxy.index(row, 0))
+                self.view.expand(self.model.index(row, 0))
 
     def _filter_changed(self, *args: Any) -> None:
         status = self.filter_combo.currentData()
-        self.proxy.set_statuses([status] if status else [])
+        self.model.set_filter([status] if status else [], self.search_edit.text())
+        self._update_summary()
 
-    def _update_actions(self) -> None:
-        jobs = self.selected_jobs()
-        frames = self.selected_frames()
-        connected = self.client is not None
-        for name in ("pause", "resume", "cancel", "retry_failed", "delete", "open_output"):
-            self.actions_by_name[name].setEnabled(connected and bool(jobs))
-        self.actions_by_name["retry_frames"].setEnabled(connected and bool(frames))
-        self.actions_by_name["copy_command"].setEnabled(bool(frames))
-        for name in ("save_queue", "load_queue"):
-            self.actions_by_name[name].setEnabled(connected)
+    def focus_search(self) -> None:
+        self.search_edit.setFocus(QtCore.Qt.ShortcutFocusReason)
+        self.search_edit.selectAll()
 
-    # -- actions ----------------------------------------------------------------------------------------------------
-    def _call(self, doing: str, done: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
-        if self.client is None:
-            self._say("Not connected to a farm.", True)
-            return False
-        self.runner.submit(fn, *args, on_done=lambda result: self._say(done),
-                           on_error=lambda exc: self._say(describe_error(exc, doing), True), **kwargs)
-        return True
-
-    def _each_job(self, verb: str, past: str, method: str) -> int:
-        jobs = self.selected_jobs()
-        if not jobs:
-            self._say("Select a job first.", True)
-            return 0
-        for job in jobs:
-            self._call("%s %s" % (verb, job.name), "%s %s." % (past, job.name), getattr(self.client, method),
-                       job.name)
-        return len(jobs)
-
-    def pause_selected(self) -> int:
-        return self._each_job("pause", "Paused", "pause")
-
-    def resume_selected(self) -> int:
-        return self._each_job("resume", "Resumed", "resume")
-
-    def cancel_selected(self) -> int:
-        return self._each_job("cancel", "Cancelled", "cancel")
-
-    def retry_failed(self) -> int:
-        return self._each_job("retry the failed frames of", "Queued again the failed frames of", "retry")
-
-    def retry_selected_frames(self) -> int:
-        groups = OrderedDict()  # type: Dict[Tuple[str, str], List[int]]
-        for frame in self.selected_frames():
-            groups.setdefault((frame.job.name, frame.subjob.name), []).append(frame.number)
-        if not groups:
-            self._say("Select frames first.", True)
-            return 0
-        for (job, subjob), numbers in groups.items():
-            self._call("retry frames of %s" % job, "Queued again %d frame(s) of %s / %s." % (len(numbers), job, subjob),
-                       self.client.retry, job, subjob=subjob, frames=sorted(numbers))
-        return len(groups)
-
-    def delete_selected(self) -> int:
-        jobs = self.selected_jobs()
-        if not jobs:
-            self._say("Select a job first.", True)
-            return 0
-        names = [j.name for j in jobs]
-        text = ("Delete %s from the farm? Its rendering frames are killed. This cannot be undone."
-                % (", ".join('"%s"' % n for n in names) if len(names) < 4 else "%d jobs" % len(names)))
-        if not self.confirm(text):
-            return 0
-        return self._each_job("delete", "Deleted", "delete")
-
-    def copy_command(self) -> str:
-        commands = [f.data.get("command") or "" for f in self.selected_frames()]
-        text = "\n".join(c for c in commands if c)
-        if not text:
-            self._say("Select frames to copy their commands.", True)
-            return ""
-        QtWidgets.QApplication.clipboard().setText(text)
-        self._say("Copied %d command(s)." % len(commands))
-        return text
-
-    def output_folder(self, job: JobNode) -> str:
-        """Where a job's images go: its ``output`` folder, else the scene's folder."""
-        output = job.data.get("output")
-        if output:
-            return str(output)
-        scene = job.data.get("scene")
-        return os.path.dirname(str(scene)) if scene else ""
-
-    def open_output(self) -> str:
-        jobs = self.selected_jobs()
-        folder = self.output_folder(jobs[0]) if jobs else ""
-        if not folder:
-            self._say("This job does not say where its images go.", True)
-            return ""
-        self.open_url(QtCore.QUrl.fromLocalFile(folder))
-        self._say("Opened %s" % folder)
-        return folder
-
-    def save_queue(self, path: Optional[str] = None) -> bool:
-        path = path or self.ask_save_path()
-        if not path:
-            return False
-        return self._call("save the queue", "Saved the queue to %s." % path, _save_queue, self.client, path)
-
-    def load_queue(self, path: Optional[str] = None) -> bool:
-        path = path or self.ask_open_path()
-        if not path:
-            return False
-        if self.client is None:
-            self._say("Not connected to a farm.", True)
-            return False
-        self._restore(path, False)
-        return True
-
-    def _restore(self, path: str, replace: bool) -> None:
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, FarmConflict) and not replace and self.confirm(
-                    "%s\nReplace the farm's jobs of the same names with the saved ones?" % describe_error(exc)):
-                self._restore(path, True)
-                return
-            self._say(describe_error(exc, "load the queue"), True)
-
-        self.runner.submit(_load_queue, self.client, path, replace,
-                           on_done=lambda names: self._say("Restored %d job(s): %s." % (len(names), ", ".join(names))),
-                           on_error=failed)
-
-    # -- hooks (replaced by tests) ----------------------------------------------------------------------------------
-    def confirm(self, text: str) -> bool:
-        answer = QtWidgets.QMessageBox.question(self, "PyFarm", text,
-                                                QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No,
-                                                QtWidgets.QMessageBox.No)
-        return answer == QtWidgets.QMessageBox.Yes
-
-    def ask_save_path(self) -> str:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save the farm's queue", "pyfarm-queue.xml",
-                                                        "Queue XML (*.xml)")
-        return path
-
-    def ask_open_path(self) -> str:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load a saved queue", "", "Queue XML (*.xml)")
-        return path
-
-    def open_url(self, url: Any) -> None:
-        QtGui.QDesktopServices.openUrl(url)
+    def _update_actions(self, *args: Any) -> None:
+        ready = {"always": True, "connected": self.client is not None,
+                 "jobs": self.client is not None and bool(self.view.selectionModel().hasSelection()),
+                 "frames": self.client is not None and self.frames.view.selectionModel().hasSelection(),
+                 "frame": self.frames.current_frame() is not None, "subjob": self.frames.key is not None}
+        for name, action in self.actions_by_name.items():
+            action.setEnabled(ready[ENABLED_WITH[name]])
 
     # -- the status line --------------------------------------------------------------------------------------------
     def _say(self, text: str, error: bool = False) -> None:

@@ -1,21 +1,20 @@
-"""The three kinds of rows of the Monitor's model: a job, a subjob, a frame.
+"""The two kinds of rows of the Monitor's jobs tree: a job and a subjob (frames live in the frames table's pages).
 
-Plain objects with ``__slots__`` (a 10,000-frame job is 10,000 of them). Each keeps the farm's own dictionary for its
-level (``data``: the job without ``subjobs``, the subjob without ``frames``, the frame as sent), its row under its
-parent, and, for jobs and subjobs, ``counts``: how many of its frames are in each status, kept up to date by the model.
+Plain objects with ``__slots__``. Each keeps the farm's own dictionary for its level (``data``: the job without
+``subjobs``, the subjob without ``frames``), its row under its parent (a job's ``row`` is -1 while the filter hides
+it), and an integer id that the model's indexes carry.
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, Dict, List
 
-__all__ = ["JobNode", "SubjobNode", "FrameNode", "KIND_JOB", "KIND_SUBJOB", "KIND_FRAME"]
+__all__ = ["JobNode", "SubjobNode", "KIND_JOB", "KIND_SUBJOB"]
 
-KIND_JOB, KIND_SUBJOB, KIND_FRAME = 0, 1, 2
+KIND_JOB, KIND_SUBJOB = 0, 1
 
 
 class JobNode(object):
-    __slots__ = ("id", "name", "data", "subjobs", "by_name", "row", "counts")
+    __slots__ = ("id", "name", "data", "subjobs", "by_name", "row")
     kind = KIND_JOB
 
     def __init__(self, node_id: int, name: str, data: Dict[str, Any]) -> None:
@@ -24,52 +23,40 @@ class JobNode(object):
         self.data = data
         self.subjobs = []  # type: List[SubjobNode]
         self.by_name = {}  # type: Dict[str, SubjobNode]
-        self.row = 0
-        self.counts = Counter()  # type: Counter
+        self.row = -1
 
     @property
     def job(self) -> "JobNode":
         return self
 
+    @property
+    def status(self) -> str:
+        return self.data.get("status") or "Queued"
+
+    def count(self, status: str) -> int:
+        """Frames of the job in ``status`` (the counts of the farm's ``frames`` key)."""
+        frames = self.data.get("frames") or {}
+        try:
+            return int(frames.get(status.lower()) or 0)
+        except (TypeError, ValueError, AttributeError):
+            return 0
+
 
 class SubjobNode(object):
-    __slots__ = ("id", "job", "name", "data", "frames", "numbers", "by_number", "row", "counts")
+    __slots__ = ("id", "job", "name", "data", "row")
     kind = KIND_SUBJOB
 
-    def __init__(self, node_id: int, job: JobNode, name: str, data: Dict[str, Any]) -> None:
+    def __init__(self, node_id: int, job: JobNode, name: str, data: Dict[str, Any], row: int) -> None:
         self.id = node_id
         self.job = job
         self.name = name
         self.data = data
-        self.frames = []  # type: List[FrameNode]
-        self.numbers = []  # type: List[int]
-        self.by_number = {}  # type: Dict[int, FrameNode]
-        self.row = 0
-        self.counts = Counter()  # type: Counter
-
-
-class FrameNode(object):
-    __slots__ = ("id", "subjob", "number", "data", "row")
-    kind = KIND_FRAME
-
-    def __init__(self, node_id: int, subjob: SubjobNode, number: int, data: Dict[str, Any]) -> None:
-        self.id = node_id
-        self.subjob = subjob
-        self.number = number
-        self.data = data
-        self.row = 0
-
-    @property
-    def job(self) -> JobNode:
-        return self.subjob.job
+        self.row = row
 
     @property
     def status(self) -> str:
         return self.data.get("status") or "Queued"
 
     @property
-    def label(self) -> str:
-        last = self.data.get("last_frame")
-        if isinstance(last, int) and last != self.number:
-            return "%d-%d" % (self.number, last)
-        return str(self.number)
+    def total(self) -> int:
+        return int(self.data.get("total") or 0)

@@ -1,13 +1,15 @@
-"""The Monitor's model applies the changes feed incrementally, never resetting (synthetic batches, no node)."""
+"""The Monitor's models on synthetic answers (no node): the jobs tree applies the narrowed feed incrementally,
+sorts and filters itself without resets; the frames table knows its row count and reads pages for the rows shown."""
 from __future__ import annotations
 
 import pytest
 
 from maya_plugin.qt import DISPLAY_ROLE, QtCore
-from maya_plugin.ui.model import (COL_ELAPSED, COL_HOST, COL_NAME, COL_STATUS, NODE_ROLE, PROGRESS_ROLE,
-                                  JobTreeModel)
-from maya_plugin.ui.nodes import KIND_FRAME, KIND_JOB, KIND_SUBJOB
-from maya_plugin.ui.proxy import StatusFilterProxy
+from maya_plugin.ui.columns import (FRAME_ROLE, JOB_NAME, JOB_PRIORITY, JOB_STATUS, JOB_USER, NODE_ROLE,
+                                    PROGRESS_ROLE)
+from maya_plugin.ui.frames_model import PAGE_ROWS, FrameQuery, FramesModel
+from maya_plugin.ui.model import JobTreeModel
+from maya_plugin.ui.nodes import KIND_JOB, KIND_SUBJOB
 
 import ui_feeds as F
 
@@ -17,11 +19,12 @@ class Recorder(object):
 
     def __init__(self, model):
         self.resets = 0
+        self.layouts = 0
         self.inserted = []
         self.removed = []
         self.changed = []
         model.modelAboutToBeReset.connect(self._reset)
-        model.layoutAboutToBeChanged.connect(self._reset)
+        model.layoutChanged.connect(self._layout)
         model.rowsInserted.connect(lambda parent, first, last: self.inserted.append((first, last)))
         model.rowsRemoved.connect(lambda parent, first, last: self.removed.append((first, last)))
         model.dataChanged.connect(lambda tl, br, *roles: self.changed.append((tl.row(), br.row())))
@@ -29,9 +32,8 @@ class Recorder(object):
     def _reset(self, *args):
         self.resets += 1
 
-
-def feed(jobs, revision=1, reload=False, deleted=()):
-    return {"revision": revision, "reload": reload, "jobs": jobs, "deleted": list(deleted)}
+    def _layout(self, *args):
+        self.layouts += 1
 
 
 @pytest.fixture
@@ -41,135 +43,214 @@ def model(qapp, qtmodeltester):
     return m
 
 
-def test_reload_builds_three_levels(model):
-    subs = {"sub1": F.frames(1, 3), "sub2": F.frames(10, 11)}
-    model.apply_changes(feed({"Job1": F.job(subs)}, reload=True))
+def names(model):
+    return [model.data(model.index(r, JOB_NAME)) for r in range(model.rowCount())]
+
+
+def test_a_reload_builds_jobs_and_subjobs_without_frames(model):
+    model.apply_changes(F.feed({"Job1": F.job({"sub1": {"Queued": 3}, "sub2": {"Complete": 2}}, user="ann")},
+                               reload=True))
     assert model.rowCount() == 1
     job = model.index(0, 0)
-    assert model.data(job) == "Job1"
-    assert model.data(job, NODE_ROLE).kind == KIND_JOB
+    assert model.data(job) == "Job1" and model.data(job, NODE_ROLE).kind == KIND_JOB
+    assert model.data(model.index(0, JOB_USER)) == "ann"
     assert model.rowCount(job) == 2
     sub1 = model.index(0, 0, job)
-    assert model.data(sub1, NODE_ROLE).kind == KIND_SUBJOB
-    assert [model.data(model.index(r, COL_NAME, sub1)) for r in range(3)] == ["1", "2", "3"]
-    frame = model.index(2, 0, sub1)
-    assert model.data(frame, NODE_ROLE).kind == KIND_FRAME
-    assert model.parent(frame) == sub1
-    assert model.parent(sub1) == job
-    assert model.totals["Queued"] == 5
+    assert model.data(sub1, NODE_ROLE).kind == KIND_SUBJOB and model.parent(sub1) == job
+    assert model.rowCount(sub1) == 0  # frames are the frames table's
+    assert model.find("Job1", "sub2").total == 2
+    assert model.totals["Queued"] == 3 and model.totals["Complete"] == 2
 
 
-def test_frame_change_is_data_changed_not_reset(model):
-    subs = {"sub1": F.frames(1, 3)}
-    model.apply_changes(feed({"Job1": F.job(subs)}, reload=True))
+def test_counts_only_heads_merge_and_whole_heads_replace(model):
+    model.apply_changes(F.feed({"J": F.job({"s": {"Queued": 4}}, blocklist=["render01"], user="bob")},
+                               reload=True))
     rec = Recorder(model)
-    subs["sub1"][2] = F.frame(2, "Rendering", host="render01", pid=4242, started=990.0, attempts=1)
-    model.apply_changes(feed({"Job1": F.job(subs, only={"sub1": [2]})}, revision=2))
-    assert rec.resets == 0 and rec.inserted == [] and rec.removed == []
-    assert (1, 1) in rec.changed  # the frame's row
-    frame = model.find("Job1", "sub1", 2)
-    index = model.index_of(frame)
-    assert model.data(index.sibling(index.row(), COL_STATUS)) == "Rendering"
-    assert model.data(index.sibling(index.row(), COL_HOST)) == "render01"
-    assert model.data(index.sibling(index.row(), COL_ELAPSED)) == "10s"
-    assert model.totals["Rendering"] == 1 and model.totals["Queued"] == 2
-    assert model.hosts_busy() == {"render01"}
+    counts = F.job({"s": {"Queued": 2, "Rendering": 2}}, status="Rendering")
+    counts["counts_only"] = True
+    del counts["priority"], counts["submitted"]
+    model.apply_changes(F.feed({"J": counts}, revision=2))
+    node = model.find("J")
+    assert node.status == "Rendering" and node.data["user"] == "bob" and node.data["blocklist"] == ["render01"]
+    assert "counts_only" not in node.data
+    assert rec.resets == 0 and rec.inserted == [] and rec.removed == [] and (0, 0) in rec.changed
+    model.apply_changes(F.feed({"J": F.job({"s": {"Queued": 4}}, user="bob")}, revision=3))
+    assert "blocklist" not in model.find("J").data  # a whole head says the blocklist was cleared
 
 
-def test_new_and_deleted_jobs_insert_and_remove_rows(model):
-    model.apply_changes(feed({"A": F.job({"s": F.frames(1, 2)}, submitted=1)}, reload=True))
+def test_new_deleted_and_reshaped_jobs_are_row_insertions_and_removals(model):
+    model.apply_changes(F.feed({"A": F.job({"s": {"Queued": 2}})}, reload=True))
     rec = Recorder(model)
-    model.apply_changes(feed({"B": F.job({"s": F.frames(1, 2)}, submitted=2)}, revision=2))
+    model.apply_changes(F.feed({"B": F.job({"s": {"Queued": 2}})}, revision=2))
     assert rec.inserted == [(1, 1)] and rec.resets == 0
-    model.apply_changes(feed({}, revision=3, deleted=["A"]))
-    assert rec.removed == [(0, 0)] and rec.resets == 0
-    assert model.rowCount() == 1 and model.data(model.index(0, 0)) == "B"
-    assert model.totals["Queued"] == 2
+    model.apply_changes(F.feed({}, revision=3, deleted=["A"]))
+    assert rec.removed == [(0, 0)] and names(model) == ["B"]
+    model.apply_changes(F.feed({"B": F.job({"s": {"Queued": 2}, "t": {"Queued": 1}})}, revision=4))
+    assert model.rowCount(model.index(0, 0)) == 2 and rec.resets == 0
+    model.apply_changes(F.feed({"C": F.job({"s": {"Queued": 1}})}, revision=5, reload=True))
+    assert names(model) == ["C"] and rec.resets == 0
 
 
-def test_reload_is_applied_as_a_difference(model):
-    model.apply_changes(feed({"A": F.job({"s": F.frames(1, 2)}), "B": F.job({"s": F.frames(1, 2)})}, reload=True))
+def test_sorting_is_one_key_per_job_and_keeps_expansion(model, qapp):
+    heads = {"b": F.job({"s": {"Queued": 1}}, priority=10, user="zoe"),
+             "a": F.job({"s": {"Failed": 1}}, status="Failed", priority=90, user="al"),
+             "c": F.job({"s": {"Rendering": 1}}, status="Rendering", priority=50, user="max")}
+    model.apply_changes(F.feed(heads, reload=True))
+    assert names(model) == ["a", "b", "c"]
+    sub_of_c = QtCore.QPersistentModelIndex(model.index(0, 0, model.index(2, 0)))
+    model.sort(JOB_PRIORITY, QtCore.Qt.DescendingOrder)
+    assert names(model) == ["a", "c", "b"]
+    assert sub_of_c.isValid() and model.node(sub_of_c.parent()).name == "c"
+    model.sort(JOB_STATUS, QtCore.Qt.AscendingOrder)
+    assert names(model) == ["c", "a", "b"]  # Rendering, Failed, Queued
+    model.sort(JOB_USER, QtCore.Qt.AscendingOrder)
+    assert names(model) == ["a", "c", "b"]
+    # a change of a sort key moves the job (one layout change), no reset
+    model.sort(JOB_STATUS, QtCore.Qt.AscendingOrder)
     rec = Recorder(model)
-    done = {"s": F.frames(1, 2, "Complete")}
-    model.apply_changes(feed({"B": F.job(done)}, revision=9, reload=True))
-    assert rec.resets == 0
-    assert rec.removed == [(0, 0)]  # A is gone
-    assert model.rowCount() == 1
-    b = model.index(0, 0)
-    assert model.data(b.sibling(0, COL_STATUS)) == "Complete"
-    assert model.data(b, PROGRESS_ROLE) == 100.0
+    done = F.job({"s": {"Complete": 1}}, status="Complete")
+    done["counts_only"] = True
+    model.apply_changes(F.feed({"c": done}, revision=2))
+    assert names(model) == ["a", "b", "c"] and rec.resets == 0 and rec.layouts == 1
 
 
-def test_a_job_whose_shape_changed_is_replaced(model):
-    model.apply_changes(feed({"A": F.job({"s": F.frames(1, 2)})}, reload=True))
+def test_filter_by_status_and_text_removes_and_inserts_rows(model):
+    model.apply_changes(F.feed({"shot010": F.job({"s": {"Failed": 1, "Complete": 1}}, status="Failed", user="ann"),
+                                "shot020": F.job({"s": {"Complete": 2}}, status="Complete", user="bob"),
+                                "turntable": F.job({"s": {"Queued": 1}}, paused=True, status="Paused",
+                                                   user="ann")}, reload=True))
     rec = Recorder(model)
-    model.apply_changes(feed({"A": F.job({"s": F.frames(1, 5)})}, revision=2, reload=True))
-    assert rec.resets == 0 and rec.removed == [(0, 0)] and rec.inserted == [(0, 0)]
-    assert model.rowCount(model.index_of(model.find("A", "s"))) == 5
+    model.set_filter(["Failed"])
+    assert names(model) == ["shot010"]
+    model.set_filter(["Paused"])
+    assert names(model) == ["turntable"]
+    model.set_filter([], "ANN")
+    assert names(model) == ["shot010", "turntable"]
+    model.set_filter([], "shot0")
+    assert names(model) == ["shot010", "shot020"]
+    # a job that starts to pass while filtered shows up
+    failed = F.job({"s": {"Failed": 2}}, status="Failed", user="bob")
+    model.set_filter(["Failed"])
+    model.apply_changes(F.feed({"shot020": failed}, revision=2))
+    assert names(model) == ["shot010", "shot020"]
+    model.set_filter([])
+    assert len(names(model)) == 3 and rec.resets == 0
+    assert len(model.by_name) == 3
+
+
+def test_a_thousand_jobs_change_without_reset(qapp):
+    model = JobTreeModel()
+    model.apply_changes(F.feed({"job%04d" % i: F.job({"s": {"Queued": 1000}}, submitted=i) for i in range(1000)},
+                               reload=True))
+    rec = Recorder(model)
+    for batch in range(5):
+        heads = {}
+        for i in range(batch * 200, batch * 200 + 200):
+            head = F.job({"s": {"Queued": 999, "Complete": 1}}, status="Rendering")
+            head["counts_only"] = True
+            heads["job%04d" % i] = head
+        model.apply_changes(F.feed(heads, revision=batch + 2))
+    assert rec.resets == 0 and rec.inserted == [] and rec.removed == []
+    assert len(rec.changed) <= 5 * (1 + 200)  # one range of job rows a batch, one of each job's subjobs
+    assert model.totals["Complete"] == 1000 and model.totals["Total"] == 1000000
 
 
 def test_stale_index_finds_nothing(model):
-    model.apply_changes(feed({"A": F.job({"s": F.frames(1, 2)})}, reload=True))
-    stale = model.index(0, 0, model.index(0, 0, model.index(0, 0)))
-    model.apply_changes(feed({}, revision=2, deleted=["A"]))
-    assert model.node(stale) is None
-    assert model.data(stale) is None
+    model.apply_changes(F.feed({"A": F.job({"s": {"Queued": 2}})}, reload=True))
+    stale = model.index(0, 0, model.index(0, 0))
+    model.apply_changes(F.feed({}, revision=2, deleted=["A"]))
+    assert model.node(stale) is None and model.data(stale) is None
 
 
-def test_ten_thousand_frames_update_without_reset(qapp):
-    model = JobTreeModel()  # no model tester here: it walks all 10,000 rows on every signal
-    subs = {"beauty": F.frames(1, 10000)}
-    model.apply_changes(feed({"Big": F.job(subs)}, reload=True))
-    rec = Recorder(model)
-    proxy = StatusFilterProxy()
-    proxy.setSourceModel(model)
-    proxy.sort(COL_NAME, QtCore.Qt.AscendingOrder)
-    proxy.modelAboutToBeReset.connect(rec._reset)
-    revision = 1
-    for batch in range(20):  # 20 batches of 500 frames going Queued -> Rendering -> Complete
-        numbers = range(batch * 500 + 1, batch * 500 + 501)
-        for status in ("Rendering", "Complete"):
-            for n in numbers:
-                subs["beauty"][n] = F.frame(n, status, host="render%02d" % (n % 8), pid=n,
-                                            started=900.0, finished=950.0 if status == "Complete" else None)
-            revision += 1
-            model.apply_changes(feed({"Big": F.job(subs, only={"beauty": numbers})}, revision=revision))
-    assert rec.resets == 0 and rec.inserted == [] and rec.removed == []
-    assert model.totals["Complete"] == 10000 and not model.rendering
-    # contiguous changed rows were merged: one range per batch and level, not 500 signals
-    assert len(rec.changed) <= 20 * 2 * 3
-    big = model.index(0, 0)
-    assert model.data(big, PROGRESS_ROLE) == 100.0
-    assert proxy.rowCount(proxy.index(0, 0, proxy.index(0, 0))) == 10000
+# -- the frames table --------------------------------------------------------------------------------------------
+@pytest.fixture
+def pages(qapp):
+    return F.FakePages(100000)
 
 
-def test_status_filter_uses_counts(model):
-    subs = {"a": F.frames(1, 3), "b": F.frames(1, 3, "Complete")}
-    subs["a"][2] = F.frame(2, "Failed")
-    model.apply_changes(feed({"J": F.job(subs), "K": F.job({"x": F.frames(1, 2, "Complete")})}, reload=True))
-    proxy = StatusFilterProxy()
-    proxy.setSourceModel(model)
-    proxy.set_statuses({"Failed"})
-    assert proxy.rowCount() == 1
-    j = proxy.index(0, 0)
-    assert proxy.data(j, DISPLAY_ROLE) == "J"
-    assert proxy.rowCount(j) == 1  # only subjob a holds a failed frame
-    a = proxy.index(0, 0, j)
-    assert proxy.rowCount(a) == 1
-    assert proxy.data(proxy.index(0, 0, a)) == "2"
-    proxy.set_statuses(())
-    assert proxy.rowCount() == 2
+@pytest.fixture
+def frames(qapp, pages):
+    return FramesModel(pages.fetch)
 
 
-def test_tick_refreshes_elapsed_of_rendering_frames(qapp):
-    now = [1000.0]
-    model = JobTreeModel(clock=lambda: now[0])
-    subs = {"s": F.frames(1, 3)}
-    subs["s"][3] = F.frame(3, "Rendering", host="h", pid=1, started=995.0)
-    model.apply_changes(feed({"J": F.job(subs)}, reload=True))
-    rec = Recorder(model)
-    now[0] = 1065.0
-    model.tick()
-    assert rec.changed == [(2, 2)]
-    index = model.index_of(model.find("J", "s", 3), COL_ELAPSED)
-    assert model.data(index) == "1:10"
+def flush(qapp, pages):
+    """Let the model ask for what it wants, then answer it (twice: an answer may make it ask for more)."""
+    for _ in range(3):
+        qapp.processEvents()
+        pages.answer_all()
+    qapp.processEvents()
+
+
+def test_a_big_subjob_has_its_rows_at_once_and_reads_only_the_pages_shown(qapp, frames, pages):
+    frames.show(FrameQuery("Big", "beauty"), total_hint=100000)
+    assert frames.rowCount() == 100000  # from the summary, before any page
+    assert frames.data(frames.index(5, 0)) == "..."
+    frames.set_visible(0, 40)
+    flush(qapp, pages)
+    assert [a[1] for a in pages.asked] == [0]
+    assert frames.data(frames.index(5, 0)) == "6" and frames.data(frames.index(5, 0), FRAME_ROLE)["number"] == 6
+    frames.set_visible(50000, 50040)
+    flush(qapp, pages)
+    assert [a[1] for a in pages.asked] == [0, 50000 // PAGE_ROWS * PAGE_ROWS]
+    assert frames.frame_at(50010)["number"] == 50011
+    # scrolling all the way keeps a bounded number of pages
+    for first in range(0, 100000, 4000):
+        frames.set_visible(first, first + 40)
+        flush(qapp, pages)
+    assert frames.loaded_rows() <= 25 * PAGE_ROWS
+
+
+def test_sorting_and_filtering_are_the_nodes(qapp, frames, pages):
+    pages.frames[7]["status"] = "Failed"
+    pages.frames[9]["status"] = "Failed"
+    frames.show(FrameQuery("Big", "beauty"), total_hint=100000)
+    frames.set_visible(0, 30)
+    flush(qapp, pages)
+    resets = []
+    frames.modelAboutToBeReset.connect(lambda: resets.append(1))
+    frames.sort(1, QtCore.Qt.AscendingOrder)  # Status
+    flush(qapp, pages)
+    assert pages.asked[-1][0].sort == "status"
+    assert [frames.frame_at(r)["number"] for r in range(3)] == [7, 9, 1]
+    frames.show(FrameQuery("Big", "beauty", statuses=("Failed",)), total_hint=100000)
+    assert frames.rowCount() == 0  # a filtered count is the node's
+    flush(qapp, pages)
+    assert frames.rowCount() == 2 and frames.frame_at(1)["number"] == 9
+
+
+def test_feed_changes_merge_into_the_rows_shown(qapp, frames, pages):
+    frames.show(FrameQuery("Big", "beauty"), total_hint=100000)
+    frames.set_visible(0, 30)
+    flush(qapp, pages)
+    changed = []
+    frames.dataChanged.connect(lambda tl, br, *roles: changed.append((tl.row(), br.row())))
+    n = frames.apply_frames({3: {"status": "Rendering", "host": "render07"}, 4: {"status": "Rendering"},
+                             90000: {"status": "Complete"}}, revision=2)
+    assert n == 2 and changed == [(2, 3)]  # the frame far away is not here: nothing to do
+    assert frames.data(frames.index(2, 3)) == "render07"
+    assert frames.data(frames.index(2, 1), DISPLAY_ROLE) == "Rendering"
+    asked = len(pages.asked)
+    qapp.processEvents()
+    assert len(pages.asked) == asked  # frame order, no filter: rows stay put, nothing read again
+    pages.revision = 3
+    frames.refresh()
+    flush(qapp, pages)
+    assert len(pages.asked) == asked + 1 and frames.frame_at(2)["status"] == "Queued"  # the node's word wins
+
+
+def test_an_old_answer_for_a_page_asked_again_is_dropped(qapp, frames, pages):
+    frames.show(FrameQuery("Big", "beauty"), total_hint=100000)
+    frames.set_visible(0, 30)
+    qapp.processEvents()
+    first = pages.waiting.pop(0)
+    frames.refresh()  # asks page 0 again while the first answer is on its way
+    qapp.processEvents()
+    pages.frames[1]["status"] = "Complete"
+    pages.answer_all()
+    first[3]({"revision": 1, "total": 100000, "offset": 0, "frames": [F.frame(1, "Queued")]})
+    assert frames.frame_at(0)["status"] == "Complete"
+
+
+def test_progress_of_a_job_comes_from_its_counts(model):
+    model.apply_changes(F.feed({"J": F.job({"s": {"Complete": 3, "Queued": 1}})}, reload=True))
+    assert model.data(model.index(0, 0), PROGRESS_ROLE) == 75.0

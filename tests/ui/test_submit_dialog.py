@@ -137,8 +137,11 @@ def test_the_dialog_submits_a_fake_scene_and_the_job_appears_in_the_panel(qtbot,
         assert job.data["comment"] == "first light" and job.data["depends_on"] == [first]
         assert job.data["user"]  # the submitter's login, always
         assert [s.name for s in job.subjobs] == ["masterLayer"]
-        assert [f.number for f in job.subjobs[0].frames] == [1, 2, 3]
-        assert job.subjobs[0].frames[0].data["command"].startswith("render -r mr -v 5 -proj ")
+        # the panel holds no frames of its own: the frames table pages them from the node (issue 11)
+        assert job.subjobs[0].total == 3
+        frames = farm_node_server.client().frames(name, "masterLayer")["frames"]
+        assert [f["number"] for f in frames] == [1, 2, 3]
+        assert frames[0]["command"].startswith("render -r mr -v 5 -proj ")
         qtbot.waitUntil(lambda: panel.model.find(name).data.get("status") == "Complete", timeout=WAIT)
     finally:
         watcher = panel.watcher
