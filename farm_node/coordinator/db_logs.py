@@ -11,6 +11,7 @@ import threading
 from typing import Any, Iterator
 
 from farm_node.coordinator.attempt_logs import AttemptLog, AttemptLogs
+from farm_node.errors import StoreError
 from farm_node.wire import TAIL_BYTES
 
 
@@ -19,6 +20,9 @@ class DatabaseLog(AttemptLog):
         self.store = store
         self.attempt_id = attempt_id
         self.path = "db:%d" % attempt_id
+        self.disk = None
+        self.file = None
+        self.broken: str | None = None
         self.written = store.log_size(attempt_id)
         self.received = max(0, self.written - note_bytes)
         self.cap = cap
@@ -29,7 +33,15 @@ class DatabaseLog(AttemptLog):
         self.lock = threading.Lock()
 
     def _put(self, data: bytes) -> None:
-        self.store.append_log(self.attempt_id, self.written, data)
+        if self.broken is not None:
+            return
+        try:
+            self.store.append_log(self.attempt_id, self.written, data)
+        except StoreError as exc:
+            # The store went away: this log stops (the render does not), and its tail says so, as a full disk's does.
+            self.broken = ("this attempt's log could not be written past byte %d (%s); the render went on without it"
+                           % (self.written, exc))
+            self.tail += ("\n[pyfarm] %s\n" % self.broken).encode()
 
     def close(self) -> None:
         pass
@@ -52,6 +64,8 @@ class DatabaseLogs(AttemptLogs):
         if alog is not None:
             with alog.lock:
                 alog._put(line)
+                if alog.broken is not None:
+                    return 0
                 alog.written += len(line)
             return len(line)
         self.store.append_log(attempt_id, self.store.log_size(attempt_id), line)
