@@ -70,14 +70,13 @@ class PgServer(object):
         self.port = port or _free_port()
         self.bin = binaries()
         self.proc = None  # type: Optional[subprocess.Popen]
-        self._user = None  # type: Optional[str]
+        self._as = {}  # type: dict
 
     # -- running ------------------------------------------------------------------------------------------------
     def _prepare(self) -> None:
         os.makedirs(self.folder, exist_ok=True)
         if _as_root():
             import pwd
-            self._user = RUN_AS
             try:
                 entry = pwd.getpwnam(RUN_AS)
             except KeyError:
@@ -87,9 +86,15 @@ class PgServer(object):
                 _open_the_way(path)
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
             os.chmod(self.folder, 0o700)
+            # Its own group too, and only that: with root's group it would be refused by folders that let others
+            # pass (o+x) but not their group.
+            self._as = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         if not os.path.exists(os.path.join(self.data, "PG_VERSION")):
-            subprocess.run([os.path.join(self.bin, "initdb"), "-D", self.data, "-U", "postgres", "--auth=trust",
-                            "--encoding=UTF8", "--no-sync"], check=True, capture_output=True, user=self._user)
+            r = subprocess.run([os.path.join(self.bin, "initdb"), "-D", self.data, "-U", "postgres", "--auth=trust",
+                                "--encoding=UTF8", "--no-sync"], capture_output=True, **self._as)
+            if r.returncode != 0:
+                raise RuntimeError("initdb failed (%d):\n%s" % (r.returncode, (r.stderr + r.stdout).decode(
+                    "utf-8", "replace")[-2000:]))
 
     def start(self, timeout: float = 60.0) -> "PgServer":
         self._prepare()
@@ -97,8 +102,7 @@ class PgServer(object):
                 "-k", self.folder, "-c", "max_connections=200", "-c", "fsync=off", "-c", "full_page_writes=off",
                 "-c", "log_min_messages=warning"]
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, user=self._user,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **self._as)
         log.close()
         self.wait_ready(timeout)
         return self
