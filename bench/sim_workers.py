@@ -91,6 +91,9 @@ async def sim_host(farm: Farm, i: int) -> None:
             "host": name, "worker_id": worker_id, "slots": 1, "info": info, "holding": sorted(holding),
             "epoch": state["epoch"], "seen": state["seen"], "wait": wait})
         if status != 200 or not isinstance(answer, dict):
+    if args.tags:
+        # Two of the farm's tags per host (``--tags N``): every tag is on as many hosts (CONTRACT section 6).
+        info["tags"] = sorted({"tag%d" % (i % args.tags), "tag%d" % ((i + 3) % args.tags)})
             raise RuntimeError("heartbeat of %s refused: %s %s" % (name, status, answer))
         if answer.get("epoch") != state["epoch"]:
             state["epoch"], state["seen"] = answer.get("epoch"), 0
@@ -215,5 +218,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if result.get("complete", True) else 1
 
 
+    p.add_argument("--tags", type=int, default=0, help="the farm has tag0..tagN-1: each host holds two of them")
 if __name__ == "__main__":
     sys.exit(main())

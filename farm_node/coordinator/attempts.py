@@ -200,7 +200,7 @@ class Attempts:
                         self.block_after)
         if status == scheduler.QUEUED:
             self.work.wake()
-        self.leasing.ended(attempt_id)  # it may free what queued jobs wait for (limit units, a dependency)
+        self.leasing.ended(attempt_id, a.job_id)  # it may free what queued jobs wait for (units, a dependency)
         return status, leases
 
     def _finish_txn(self, txn: Txn, end: FrameEnd, now: float, next_for: tuple[str, int] | None

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from farm_node import scheduler
 from farm_node.coordinator.hosts import HostRegistry, HostState
 from farm_node.coordinator.signals import WorkSignal
+from farm_node.coordinator.waits import Waits
 from farm_node.scheduler import HostView, JobNeeds, LimitState, WaitCause
-from farm_node.store import FrameRow, RunnableJob, Store, Txn
+from farm_node.store import RunnableJob, Store, Txn
 from farm_node.wire import lease_entry
 
 
@@ -45,10 +46,8 @@ class Leasing:
         self.hosts = hosts
         self.work = work
         self._subjob_names: dict[int, str] = {}
-        # What queued jobs were last seen waiting for: jobs to be Complete, units of limits. Hints for waking idle
-        # hosts when a frame's end may free them (``ended``); the leases decide anew from the store.
-        self._awaited: dict[str, str | None] = {}   # job name -> its status as last seen
-        self._limits_awaited: set[str] = set()
+        # What queued jobs were last seen waiting for (hints: the leases decide anew from the store).
+        self.waits = Waits(store, clock, lock, work)
         # The heads of jobs (``waiting_for``) see the hosts as the leases do.
         store.reader.use_hosts(self.host_views)
 
@@ -81,6 +80,10 @@ class Leasing:
         has nothing else to render."""
         picked = Picked()
         jobs = scheduler.job_order(self.store.runnable_jobs(host))
+        deferred = self.waits.deferred()
+        if deferred:
+            # Still waiting for their dependencies, as an earlier lease found: passed over unread (waits.py).
+            jobs = [job for job in jobs if job.id not in deferred]
         if not jobs:
             return picked
         facts = _Facts(self, host, jobs)
@@ -123,7 +126,7 @@ class Leasing:
                     if scheduler.limit_problem(wanted, facts.limits):
                         allowed[part] = False
                         blocked = True
-                        self._limits_awaited.update(name for name, _ in wanted)
+                        self.waits.limits_full(name for name, _ in wanted)
                         continue
                     facts.limits = scheduler.hold_units(facts.limits, wanted)
                 picked.ids.add(f.id)
@@ -168,63 +171,21 @@ class Leasing:
         held = self.store.attempt_holds(attempt_id)
         if held is None or not held[1]:
             return True
-        return scheduler.limit_problem(held[1].items(), self.store.scheduling_facts(limits=True)[1]) is None
+        return scheduler.limit_problem(held[1].items(), self.store.limits_now()) is None
 
     # -- the farm as the scheduler sees it ----------------------------------------------------------------------
     def host_views(self) -> list[HostView]:
         return [host_view(h) for h in self.hosts.all()]
 
-    def ended(self, attempt_id: int) -> None:
-        """An attempt ended: if queued jobs wait for what it frees (units of a limit, its job to be Complete), wake
-        the idle hosts, and stamp the waiting jobs when a dependency ends (their ``waiting_for`` reads anew)."""
-        if not (self._awaited or self._limits_awaited):
-            return
-        with self.lock:  # the hints change under the farm lock, as the leases note them
-            held = self.store.attempt_holds(attempt_id)
-            if held is None:
-                return
-            job, holds = held
-            wake = bool(self._limits_awaited.intersection(holds))
-            self._limits_awaited.difference_update(holds)
-            if self.dependency_changed(job):
-                wake = True
-        if wake:
-            self.work.wake()
+    # -- what may change why jobs wait (waits.py) ---------------------------------------------------------------
+    def ended(self, attempt_id: int, job_id: int | None = None) -> None:
+        self.waits.ended(attempt_id, job_id)
 
     def units_freed(self) -> None:
-        """Rendering frames ended without a report (cancel, delete): their units may be what a job waits for."""
-        with self.lock:
-            wake = bool(self._limits_awaited)
-            self._limits_awaited.clear()
-        if wake:
-            self.work.wake()
+        self.waits.units_freed()
 
     def dependency_changed(self, job: str) -> bool:
-        """A job others wait for may have ended (Complete, Failed, Cancelled), come back or gone: the heads of the
-        waiting jobs are stamped (their ``waiting_for`` reads anew). True when it is Complete now."""
-        with self.lock:
-            if job not in self._awaited:
-                return False
-            status = self.store.scheduling_facts([job])[0].get(job)
-            seen = self._awaited[job]
-            if status == seen or (status in _UNDER_WAY and seen in _UNDER_WAY):
-                return False
-            if status == scheduler.COMPLETE:
-                del self._awaited[job]
-            else:
-                self._awaited[job] = status
-            with self.store.write() as txn:
-                self.store.touch_waiting(txn)
-        return status == scheduler.COMPLETE
-
-    def note_waits(self, dependencies: dict[str, str | None], limits: Iterable[str]) -> None:
-        for name, status in dependencies.items():
-            self._awaited.setdefault(name, status)
-        self._limits_awaited.update(limits)
-
-
-# A dependency in these states reads "is not Complete" alike.
-_UNDER_WAY = (scheduler.QUEUED, scheduler.RENDERING, scheduler.PAUSED)
+        return self.waits.dependency_changed(job)
 
 
 def host_view(h: HostState) -> HostView:
@@ -242,18 +203,42 @@ def _filter(needs: JobNeeds, allowed: dict[int | None, bool]) -> tuple[list[int]
 
 
 class _Facts:
-    """What one lease reads of the farm, once and only if some job needs it: the leasing host's tags, the status of
-    the jobs the candidates depend on, the limits with their units in use, the hosts (for the blocklist's rule)."""
+    """What one lease reads of the farm, each only once and only if a job this host could take needs it: the status
+    of the jobs depended on, the limits with their units in use, the hosts (for the blocklist's rule)."""
 
     def __init__(self, leasing: Leasing, host: str, jobs: list[RunnableJob]) -> None:
         self.leasing = leasing
         state = leasing.hosts.get(host)
         self.me = host_view(state) if state is not None else HostView(host, frozenset(), True, "idle", 1)
-        deps = {name for job in jobs for name in job.needs.job.depends_on}
-        limited = any(job.needs.limited for job in jobs)
-        self.deps, self.limits = leasing.store.scheduling_facts(deps, limits=limited) if (deps or limited) \
-            else ({}, {})
+        self.jobs = jobs
+        self._deps: dict[str, str] | None = None
+        self._states: dict[str, tuple[int, str]] = {}
+        self._limits: dict[str, LimitState] | None = None
         self._hosts: list[HostView] | None = None
+
+    @property
+    def deps(self) -> dict[str, str]:
+        """The status of every job that a candidate this host may render depends on (one read)."""
+        if self._deps is None:
+            tags = self.me.tags
+            names = set()
+            for job in self.jobs:
+                needs = job.needs.job
+                if needs.depends_on and needs.requires <= tags:
+                    names.update(needs.depends_on)
+            self._states = self.leasing.store.job_states(names)
+            self._deps = {name: status for name, (_, status) in self._states.items()}
+        return self._deps
+
+    @property
+    def limits(self) -> dict[str, LimitState]:
+        if self._limits is None:
+            self._limits = self.leasing.store.limits_now()
+        return self._limits
+
+    @limits.setter
+    def limits(self, value: dict[str, LimitState]) -> None:
+        self._limits = value
 
     def allowed(self, job: RunnableJob) -> tuple[dict[int | None, bool], dict[int | None, bool] | None]:
         """Which parts of ``job`` this host may take frames of now, and (when the blocklist yields) which it may
@@ -261,6 +246,11 @@ class _Facts:
         needs = job.needs
         if not needs.any and not job.blocked_here:
             return {None: True}, None
+        parts = [(None, needs.job)] + list(needs.subjobs.items())
+        tags = self.me.tags
+        if not any(part.requires <= tags for _, part in parts):
+            # Not for this host, whatever else holds it: asked before anything is read.
+            return {p: False for p, _ in parts}, None
         blocklist: list[str] = []
         hosts: list[HostView] = []
         if job.blocked_here:
@@ -270,14 +260,21 @@ class _Facts:
             hosts = self._hosts
         allowed: dict[int | None, bool] = {}
         later: dict[int | None, bool] = {}
-        for part, part_needs in [(None, needs.job)] + list(needs.subjobs.items()):
-            wait = scheduler.why_not(part_needs, self.deps, self.limits, hosts, blocklist, host=self.me)
+        for part, part_needs in parts:
+            deps = self.deps if part_needs.depends_on else {}
+            # The limits are read only for a part that could otherwise start here (why_not asks them last).
+            ready = part_needs.requires <= tags and all(deps.get(d) == scheduler.COMPLETE
+                                                         for d in part_needs.depends_on)
+            limits = self.limits if part_needs.limits and ready else {}
+            wait = scheduler.why_not(part_needs, deps, limits, hosts, blocklist, host=self.me)
             allowed[part] = wait is None
             later[part] = wait is None or wait.yields
             if wait is not None and wait.cause == WaitCause.DEPENDENCY:
-                self.leasing.note_waits({d: self.deps.get(d) for d in part_needs.depends_on
-                                         if self.deps.get(d) != scheduler.COMPLETE}, ())
-            elif wait is not None and wait.cause == WaitCause.LIMIT:
-                self.leasing.note_waits({}, [name for name, _ in part_needs.limits])
+                # Dependencies are the job's: every part of it waits for them, on every host.
+                self.leasing.waits.waiting_on(job.id, {d: self._states.get(d) for d in part_needs.depends_on
+                                                       if deps.get(d) != scheduler.COMPLETE})
+                return {p: False for p, _ in parts}, None
+            if wait is not None and wait.cause == WaitCause.LIMIT:
+                self.leasing.waits.limits_full(name for name, _ in part_needs.limits)
         yields = later if any(later[p] and not allowed[p] for p in later) else None
         return allowed, yields

@@ -6,7 +6,6 @@ from typing import Any, Collection, Iterable, Sequence
 
 from farm_node import scheduler
 from farm_node.errors import NotFound
-from farm_node.scheduler import LimitState
 from farm_node.store import scheduling
 from farm_node.store.db import Database, Txn, update_sql
 from farm_node.store.rows import FRAME_COLS, AttemptRow, FrameRow, RunnableJob, RunningAttempt
@@ -132,13 +131,10 @@ class FramesMixin(Database):
                 txn.db.execute("UPDATE jobs SET queued=0 WHERE id=? AND queued=1 AND NOT EXISTS (SELECT 1 FROM frames"
                                " f WHERE f.job_id=? AND f.status='Queued')", (job_id, job_id))
 
-    def scheduling_facts(self, dependencies: Iterable[str] = (), limits: bool = False
-                         ) -> tuple[dict[str, str], dict[str, LimitState]]:
-        """The status of each job named and (with ``limits``) every limit with its units in use, as this
-        transaction sees them."""
+    def job_states(self, names: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """The id and status of each job named (those on the farm), as this transaction sees them."""
         with self.read() as db:
-            return (scheduling.job_statuses(db, dependencies) if dependencies else {},
-                    scheduling.limit_states(db) if limits else {})
+            return scheduling.job_states(db, names)
 
     def blocklisted_hosts(self, job_id: int) -> list[str]:
         with self.read() as db:

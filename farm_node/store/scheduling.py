@@ -16,39 +16,49 @@ from farm_node.scheduler import HostView, LimitState
 
 # Failed sorts after Cancelled: MAX(status) of a job's ended frames is the one derive_status names first.
 _STATUS_SQL = (
-    "SELECT j.name, j.paused,"
+    "SELECT j.name, j.id, j.paused,"
     " EXISTS (SELECT 1 FROM frames f WHERE f.job_id=j.id AND f.status='Rendering'),"
     " EXISTS (SELECT 1 FROM frames f WHERE f.job_id=j.id AND f.status='Queued'),"
     " (SELECT MAX(f.status) FROM frames f WHERE f.job_id=j.id AND f.status IN ('Failed', 'Cancelled'))"
     " FROM jobs j WHERE j.name IN (%s)")
 
 
-def job_statuses(db: Any, names: Iterable[str]) -> dict[str, str]:
-    """The derived status of each job named (``scheduler.derive_status``'s); a name not on the farm is left out."""
+def job_states(db: Any, names: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """The id and derived status (``scheduler.derive_status``'s) of each job named; a name not on the farm is left
+    out."""
     wanted = sorted(set(names))
-    out: dict[str, str] = {}
+    out: dict[str, tuple[int, str]] = {}
     for i in range(0, len(wanted), 500):
         part = wanted[i:i + 500]
-        for name, paused, rendering, queued, ended in db.execute(_STATUS_SQL % ",".join("?" * len(part)), part):
+        for name, job_id, paused, rendering, queued, ended in db.execute(_STATUS_SQL % ",".join("?" * len(part)),
+                                                                        part):
             if not (rendering or queued or ended):
-                out[name] = scheduler.COMPLETE
+                status = scheduler.COMPLETE
             elif rendering:
-                out[name] = scheduler.RENDERING
+                status = scheduler.RENDERING
             elif paused:
-                out[name] = scheduler.PAUSED
+                status = scheduler.PAUSED
             elif queued:
-                out[name] = scheduler.QUEUED
+                status = scheduler.QUEUED
             else:
-                out[name] = ended
+                status = ended
+            out[name] = (job_id, status)
     return out
+
+
+def job_statuses(db: Any, names: Iterable[str]) -> dict[str, str]:
+    """The derived status of each job named; a name not on the farm is left out."""
+    return {name: status for name, (_, status) in job_states(db, names).items()}
 
 
 def limit_states(db: Any) -> dict[str, LimitState]:
     """Every limit with its capacity and the units its running attempts hold."""
     used: dict[str, int] = {}
-    for (holds,) in db.execute("SELECT holds FROM attempts WHERE outcome='running' AND holds IS NOT NULL"):
+    # Grouped in SQL: a farm's running attempts hold a few kinds of units, each read once whatever their number.
+    for holds, n in db.execute("SELECT holds, COUNT(*) FROM attempts WHERE outcome='running' AND holds IS NOT NULL"
+                               " GROUP BY holds"):
         for name, units in json.loads(holds).items():
-            used[name] = used.get(name, 0) + units
+            used[name] = used.get(name, 0) + units * n
     return {name: LimitState(capacity, used.get(name, 0))
             for name, capacity in db.execute("SELECT name, capacity FROM limits ORDER BY name")}
 
