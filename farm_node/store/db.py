@@ -85,6 +85,9 @@ class Database:
     def _after_commit(self, txn: Txn) -> None:
         """After COMMIT, still under the store lock."""
 
+    def _commit(self, txn: Txn) -> None:
+        self._conn.execute("COMMIT")
+
     def _rollback(self) -> None:
         self._conn.execute("ROLLBACK")
 
@@ -158,7 +161,7 @@ class Database:
             try:
                 yield txn
                 self._before_commit(txn)
-                self._conn.execute("COMMIT")
+                self._commit(txn)
             except BaseException:
                 self._rollback()
                 raise
