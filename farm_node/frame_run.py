@@ -24,6 +24,8 @@ FLUSH_BYTES = 256 * 1024
 TAIL_BYTES = 64 * 1024
 # A frame's main process has exited but something it started still holds the pipe open: give it this long.
 EXIT_GRACE = 2.0
+# Seconds the Windows reader thread is given to see the end of the output once the frame's tree is over.
+READER_JOIN = 5.0
 
 
 def shown_command(args: list[str]) -> str:
@@ -81,6 +83,7 @@ class FrameRun:
         self._full = True
         self._progress: float | None = None
         self._eof = threading.Event()
+        self._reader_done = True  # False while a reader thread (Windows) may still use the pipe
 
     def kill(self, reason: str) -> None:
         self._killed = reason
@@ -112,28 +115,38 @@ class FrameRun:
             self.reporter.output(("[pyfarm] %s\n" % message).encode(), None, None)
             self.reporter.finished(None, message)
             return
-        if self._killed:
-            self.child.kill_tree()
-        if not self.reporter.started(self.child.pid):
-            # The coordinator no longer wants this attempt (cancelled or moved on while we started it).
-            self.child.kill_tree()
-        parser = _LazyParser(self.argv, self.frames)
-        if _SELECTABLE_PIPES:
-            self._watch(parser)
-        else:
-            # Windows cannot wait on a pipe with select(): a thread reads it.
-            reader = threading.Thread(target=self._read, args=(parser,), name="frame-output-%d" % self.child.pid,
-                                      daemon=True)
-            reader.start()
-            self._watch(None)
-            reader.join()
-        self.child.close()
-        exit_code = self.child.wait()
+        try:
+            exit_code = self._follow(self.child)
+        finally:
+            # Whatever ends the attempt (its end, a kill, an error of the node), its whole tree ends with it.
+            self.child.close(pipe=self._reader_done)
         self._flush()
         error = None
         if self._killed:
             error = self._killed
         self.reporter.finished(exit_code if not self._killed else None, error)
+
+    def _follow(self, child: runner.Child) -> int:
+        if self._killed:
+            child.kill_tree()
+        if not self.reporter.started(child.pid):
+            # The coordinator no longer wants this attempt (cancelled or moved on while we started it).
+            child.kill_tree()
+        parser = _LazyParser(self.argv, self.frames)
+        if _SELECTABLE_PIPES:
+            self._watch(parser)
+        else:
+            # Windows cannot wait on a pipe with select(): a thread reads it.
+            reader = threading.Thread(target=self._read, args=(parser,), name="frame-output-%d" % child.pid,
+                                      daemon=True)
+            self._reader_done = False
+            reader.start()
+            self._watch(None)
+            # The tree is dead or done by now, so the pipe has no writer left, unless a process outside the job
+            # holds it: the attempt ends anyway, and the reader (a daemon) keeps the pipe until that one exits.
+            reader.join(READER_JOIN)
+            self._reader_done = not reader.is_alive()
+        return child.wait()
 
     def _read(self, parser: Any) -> None:
         child = self.child

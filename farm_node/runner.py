@@ -7,11 +7,13 @@ Windows) so that cancelling a frame kills the renderer and everything it started
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
-from typing import Iterable, Mapping
+import threading
+from typing import Any, Iterable, Mapping
 
 from farm_node.errors import ConfigError, ProgramNotAllowed
 from farm_node.wire import code_flag
@@ -88,12 +90,19 @@ class ExeMap:
 
 
 class Child:
-    """A started frame process whose stdout and stderr arrive merged on one pipe."""
+    """A started frame process whose stdout and stderr arrive merged on one pipe, and the tree it heads.
 
-    def __init__(self, popen: subprocess.Popen) -> None:
+    ``close()`` ends the frame: what is left of its tree is killed (a process that outlives the frame's main
+    process would be a render nobody follows) and the guard (POSIX) or the Job object (Windows) lets go of it.
+    """
+
+    def __init__(self, popen: subprocess.Popen, job: Any = None, guard: "_Guard | None" = None) -> None:
         self.popen = popen
         self.pid = popen.pid
         self._fd = popen.stdout.fileno() if popen.stdout else -1
+        self._job = job
+        self._guard = guard
+        self._closed = False
 
     def read(self, size: int = 65536) -> bytes:
         """Up to ``size`` bytes as soon as any are there; b"" once every writer has closed the pipe."""
@@ -112,24 +121,90 @@ class Child:
         return self.popen.wait(timeout)
 
     def kill_tree(self) -> None:
-        kill_tree(self.pid)
+        if self._job is not None:
+            self._job.terminate()
+        else:
+            kill_tree(self.pid)
 
-    def close(self) -> None:
-        if self.popen.stdout:
+    def close(self, pipe: bool = True) -> None:
+        """The frame is over: kill what is left of its tree, stop guarding it, close the pipe (unless ``pipe`` is
+        False: a thread still reads it)."""
+        if not self._closed:
+            self._closed = True
+            if self._job is not None:
+                self._job.close()  # the last handle: KILL_ON_JOB_CLOSE ends what is left
+            elif self.popen.poll() is not None:
+                # Reaped, so the group id is still ours while any member lives, and no new process can take it.
+                _kill_group(self.pid)
+            else:
+                kill_tree(self.pid)
+                self.popen.wait()
+            if self._guard is not None:
+                self._guard.forget(self.pid)
+        if pipe and self.popen.stdout:
             self.popen.stdout.close()
 
 
 def start(args: list[str], cwd: str | None = None, env: Mapping[str, str] | None = None) -> Child:
-    """Start ``args`` (a list, never a shell) in a process group of its own. Raises OSError if it cannot start."""
-    kwargs: dict = {}
+    """Start ``args`` (a list, never a shell) in a process tree of its own that dies with this process, whatever
+    ends it. Raises OSError if it cannot start."""
     if _WINDOWS:
-        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "CREATE_NO_WINDOW", 0)
-    else:
-        kwargs["start_new_session"] = True
-    popen = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             cwd=cwd, env=dict(env) if env is not None else None, bufsize=0, close_fds=True,
-                             **kwargs)
-    return Child(popen)
+        return _start_windows(args, cwd, env)
+    return _start_posix(args, cwd, env)
+
+
+def _popen(args: list[str], cwd: str | None, env: Mapping[str, str] | None, **kwargs: Any) -> subprocess.Popen:
+    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            cwd=cwd, env=dict(env) if env is not None else None, bufsize=0, close_fds=True,
+                            **kwargs)
+
+
+def _start_posix(args: list[str], cwd: str | None, env: Mapping[str, str] | None) -> Child:
+    # A session of its own: its process group holds the grandchildren too, so one killpg ends the tree; the guard
+    # kills that group when this process dies. The marker lets the guard find a render whose group it never heard
+    # of (this process died between the fork and telling it).
+    guard = _guard()
+    guard.ready()  # before the fork: a guard that cannot start fails the start, not the render's guarding
+    marked = dict(os.environ if env is None else env)
+    marked[_MARKER] = guard.token
+    popen = _popen(args, cwd, marked, start_new_session=True)
+    try:
+        guard.watch(popen.pid)
+    except OSError:
+        kill_tree(popen.pid)  # a render no guard knows must not run
+        popen.wait()
+        raise
+    return Child(popen, guard=guard)
+
+
+def _start_windows(args: list[str], cwd: str | None, env: Mapping[str, str] | None) -> Child:
+    from farm_node import winjob
+    flags = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "CREATE_NO_WINDOW", 0)  # type: ignore
+    try:
+        job = winjob.Job()
+    except OSError:  # no Job objects here (a job that forbids nesting them): the tree is walked at a kill
+        return Child(_popen(args, cwd, env, creationflags=flags))
+    try:
+        popen = _popen(args, cwd, env, creationflags=flags | winjob.CREATE_SUSPENDED)
+    except OSError:
+        job.close()
+        raise
+    # Suspended until it is in the job, so that nothing it starts is outside it.
+    try:
+        try:
+            job.assign(int(popen._handle))  # type: ignore[attr-defined]
+        except OSError:
+            job.close()
+            job = None
+        if not winjob.resume_process(popen.pid):
+            raise OSError("the process was created suspended and could not be resumed")
+    except OSError:
+        popen.kill()
+        popen.wait()
+        if job is not None:
+            job.close()
+        raise
+    return Child(popen, job=job)
 
 
 def kill_tree(pid: int) -> None:
@@ -137,18 +212,25 @@ def kill_tree(pid: int) -> None:
     if _WINDOWS:
         _kill_tree_windows(pid)
         return
-    try:
-        # The child leads its own session, so its process group id is its pid, and the group holds the
-        # grandchildren too, even those whose parent already exited.
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
+    if not _kill_group(pid):
         try:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
 
 
+def _kill_group(pgid: int) -> bool:
+    try:
+        # The child leads its own session, so its process group id is its pid, and the group holds the
+        # grandchildren too, even those whose parent already exited.
+        os.killpg(pgid, signal.SIGKILL)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
 def _kill_tree_windows(pid: int) -> None:
+    # A pid alone (an orphan found after a restart, a host without Job objects): the tree by parent pids.
     import psutil
     try:
         parent = psutil.Process(pid)
@@ -167,6 +249,8 @@ def kill_orphan(pid: int, started: float | None) -> bool:
     """Kill a frame process left behind by a node that died, if ``pid`` is still that process.
 
     A pid can be reused by an unrelated process after a reboot; the process's start time must match the attempt's.
+    The guard (POSIX) or the Job object (Windows) kills renders with their host, so this finds one only when the
+    guard was killed with it.
     """
     import psutil
     try:
@@ -178,3 +262,80 @@ def kill_orphan(pid: int, started: float | None) -> bool:
         return False
     kill_tree(pid)
     return True
+
+
+# -- the render guard (POSIX) ---------------------------------------------------------------------------------------
+_MARKER = "PYFARM_RENDER_GUARD"
+_GUARD_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "render_guard.py")
+
+
+class _Guard:
+    """This process's render guard (``render_guard.py``): told each render's process group, it kills those still
+    running when this process dies. Started with the first render, started again if it dies on its own."""
+
+    def __init__(self) -> None:
+        self.token = secrets.token_hex(8)
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._fd = -1
+        self._groups: set[int] = set()
+
+    def ready(self) -> None:
+        """A guard running (started now if need be); OSError if none can start."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._spawn()
+
+    def watch(self, pgid: int) -> None:
+        with self._lock:
+            self._groups.add(pgid)
+            self._send(b"+%d\n" % pgid)
+
+    def forget(self, pgid: int) -> None:
+        with self._lock:
+            if pgid in self._groups:
+                self._groups.discard(pgid)
+                self._send(b"-%d\n" % pgid)
+
+    def _send(self, line: bytes) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._spawn()
+            return  # the new guard was told every group
+        try:
+            os.write(self._fd, line)
+        except OSError:  # the guard died on its own: a new one, told every group
+            self._spawn()
+
+    def _spawn(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+        read_end, self._fd = os.pipe()  # not inheritable: renders never hold the write end
+        try:
+            self._proc = subprocess.Popen([sys.executable, "-I", _GUARD_SCRIPT, self.token], stdin=read_end,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
+                                          start_new_session=True)
+        finally:
+            os.close(read_end)
+        if self._groups:
+            os.write(self._fd, b"".join(b"+%d\n" % g for g in sorted(self._groups)))
+        # Its own death is seen at once, not at the next render's start: a guard must be there when this dies.
+        threading.Thread(target=self._respawn_when_dead, args=(self._proc,), name="render-guard",
+                         daemon=True).start()
+
+    def _respawn_when_dead(self, proc: subprocess.Popen) -> None:
+        proc.wait()
+        with self._lock:
+            if self._proc is proc and self._groups:
+                self._spawn()
+
+
+_GUARD: _Guard | None = None
+_GUARD_LOCK = threading.Lock()
+
+
+def _guard() -> _Guard:
+    global _GUARD
+    with _GUARD_LOCK:
+        if _GUARD is None:
+            _GUARD = _Guard()
+        return _GUARD

@@ -10,8 +10,9 @@ Its threads (the protocol is in docs/DESIGN.md, "Worker protocol"):
     sender      sends the spool to the coordinator in order. While the coordinator cannot be reached the reports wait
                 on disk, and a restart of the worker keeps them; they are replayed when it answers again.
 
-DATA_DIR/held.json lists the attempts being rendered with their pids: a worker killed by SIGKILL finds its orphaned
-renders there when it starts again, kills them, and reports those attempts abandoned.
+DATA_DIR/held.json lists the attempts being rendered with their pids: a worker killed by SIGKILL reports those
+attempts abandoned when it starts again. Its renders died with it (runner.py's render guard, or Job objects on
+Windows); one that outlived it all the same (its guard was killed too) is killed then.
 
 Locks: the worker's own lock (runs, held attempts, stale and full attempts, the epoch) is taken before the slot
 ledger's and the spool's, never after.
@@ -138,11 +139,12 @@ class Worker:
             attempt = int(key)
             if self.spool.ended(attempt):
                 continue
-            if h.get("pid"):
-                runner.kill_orphan(h["pid"], h.get("started"))
+            # The render guard killed the render when the worker died; one is left only if the guard died too.
+            killed = bool(h.get("pid")) and runner.kill_orphan(h["pid"], h.get("started"))
             self.spool.append({"type": "abandoned", "attempt": attempt,
                                "reason": "its worker stopped while rendering this frame (killed or crashed); the"
-                                         " render was killed when the worker started again"}, sync=True)
+                                         " render was killed %s" % ("when the worker started again" if killed
+                                                                    else "with it")}, sync=True)
             n += 1
         self._save_held()
         return n

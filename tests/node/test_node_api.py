@@ -261,10 +261,12 @@ def test_cancel_kills_the_whole_process_tree(node_factory, unique_name):
     client = node.client()
     name = unique_name()
     client.submit(seed_job(name, frames=(1,)))
-    frame = wait_for(lambda: "child pid" in frames_of(client, name)[1]["stdout"] and frames_of(client, name)[1],
-                     what="the grandchild to start")
-    child_pid = int(frame["stdout"].split("child pid")[1].split()[0])
-    pid = frame["pid"]
+    # From the frame's log: its stdout in the job is saved as output arrives, at most twice a second, so a hung
+    # render's last lines would reach it only at its end.
+    text = wait_for(lambda: frames_of(client, name)[1]["pid"] and "child pid" in client.log(name, "sub1", 1)
+                    and client.log(name, "sub1", 1), what="the grandchild to start")
+    child_pid = int(text.split("child pid")[1].split()[0])
+    pid = frames_of(client, name)[1]["pid"]
     assert psutil.pid_exists(child_pid)
     client.cancel(name)
     assert frames_of(client, name)[1]["status"] == "Cancelled"

@@ -202,10 +202,12 @@ def test_a_worker_killed_mid_frame_is_lost_and_the_frame_completes_on_another_ho
         assert "progr" in lost_log and "slow stopped answering" in lost_log
         assert "completed." in client.log(name, "sub1", 1)
         assert workers_of(node)["slow"]["state"] == "lost"
-        # the killed worker starts again: it kills the render it left behind and joins; the frame stays done
-        assert not dead(orphan)
+        # its render died with it (the render guard); started again, it reports the attempt abandoned and joins;
+        # the frame stays done
+        wait_for(lambda: dead(orphan), what="the killed worker's render to die with it")
         slow.start()
-        wait_for(lambda: dead(orphan), what="the orphaned render to be killed")
+        wait_for(lambda: "1 frame(s) this worker was rendering when it was killed are reported abandoned"
+                 in slow.output(), what="the worker to report its attempt abandoned")
         wait_for(lambda: workers_of(node)["slow"]["state"] == "idle", what="the worker to join again")
         assert frames_of(client, name)[1]["attempts"] == 2 and client.job(name)["frames"]["complete"] == 1
         # a clean stop mid-frame gives the frame back without using up an attempt
