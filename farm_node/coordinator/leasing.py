@@ -175,6 +175,11 @@ class Leasing:
 
     # -- the farm as the scheduler sees it ----------------------------------------------------------------------
     def host_views(self) -> list[HostView]:
+        """The farm's render hosts: this coordinator's, or (a store other coordinators share) every coordinator's,
+        as the store knows them."""
+        if self.store.shared:
+            return [HostView(h.name, frozenset(h.info.get("tags") or ()), not (h.lost or h.stopped),
+                             scheduler.host_state(h.lost, h.stopped, 0), h.slots) for h in self.store.farm_hosts()]
         return [host_view(h) for h in self.hosts.all()]
 
     # -- what may change why jobs wait (waits.py) ---------------------------------------------------------------
