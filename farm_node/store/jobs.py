@@ -119,8 +119,7 @@ class JobsMixin(Database):
                    (*columns.values(), json.dumps(extra), txn.rev, job.id))
         subjobs = {sid: json.loads(sextra) for sid, sextra in db.execute("SELECT id, extra FROM subjobs WHERE"
                                                                          " job_id=?", (job.id,))}
-        self._set_needs(txn, job.id, extra, subjobs)
-        txn.jobs_touched.add(job.id)
+        self._set_needs(txn, job.id, extra, subjobs)  # its frames' counts are as they were: nothing to recount
 
     # -- limits (licences and the like) -------------------------------------------------------------------------
     def limits_now(self) -> dict[str, LimitState]:

@@ -387,3 +387,33 @@ def test_finished_jobs_leave_the_leases_reads(farm):
     assert [j.name for j in c.store.runnable_jobs("w1")] == ["done3"]       # a frame queued again: read again
     c.cancel("done3")
     assert c.store.runnable_jobs("w1") == []
+
+
+def test_what_a_job_needs_survives_an_xml_backup_and_restore(farm, tmp_path):
+    from farm_node import backup
+    start, _ = farm
+    c = start()
+    c.set_limit("arnold", 2)
+    beat(c, "gpu1", tags=["gpu"])
+    c.submit({"sim": job(1), "light": job(1, 2, requires=["gpu"], limits={"arnold": 1}, depends_on=["sim"],
+                                          user="dana", comment="key light",
+                                          subjobs={"s": {"numbers": [1, 2]}, "fx": {"numbers": [3],
+                                                                                   "requires": ["houdini"]}})})
+    path = str(tmp_path / "queue.xml")
+    backup.write_backup(c.reader, path)
+    c.delete("light")
+    c.delete("sim")
+    assert backup.restore(c, path) == ["sim", "light"]
+    h = head(c, "light")
+    assert (h["requires"], h["limits"], h["depends_on"], h["user"], h["comment"]) == (
+        ["gpu"], {"arnold": 1}, ["sim"], "dana", "key light")
+    assert h["subjobs"]["fx"]["requires"] == ["houdini"]
+    assert h["waiting_for"] == "job sim is not Complete"
+    (a,) = lease(c, "gpu1", 4)
+    assert a["job"] == "sim"                                               # the restored needs hold
+    finish(c, "gpu1", a["attempt"])
+    h = head(c, "light")
+    assert h["waiting_for"] is None                                        # subjob s can start...
+    assert h["subjobs"]["fx"]["waiting_for"] == "no host has the tags gpu, houdini (the nearest, gpu1, lacks houdini)"
+    assert sorted((x["subjob"], x["frame"]) for x in lease(c, "gpu1", 4)) == [("s", 1), ("s", 2)]
+    assert c.limits()["limits"]["arnold"]["in_use"] == 2
