@@ -265,7 +265,7 @@ BENCHES: dict[str, Callable[[str, bool], list[Row]]] = {
 def _optional_benches() -> None:
     """Figures whose code lives beside the part they measure (XML, workers, panel), when present."""
     for name, module in (("workers", "bench.bench_workers"), ("xml", "bench.bench_xml"),
-                         ("panel", "bench.bench_panel")):
+                         ("panel", "bench.bench_panel"), ("postgresql", "bench.bench_pg")):
         try:
             mod = __import__(module, fromlist=["rows"])
         except ImportError:

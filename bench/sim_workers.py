@@ -3,6 +3,7 @@
 
     python bench/sim_workers.py URL TOKEN --workers 200 --frames 10000      # frames mode (what figure 3 measures)
     python bench/sim_workers.py URL TOKEN --workers 200 --health 3          # the HTTP floor: GET /api/health
+    python bench/sim_workers.py URL1,URL2 TOKEN ...                         # hosts split over two coordinators
 
 Each simulated host does what ``farm-node worker`` does on the wire, minus the render: it joins with a heartbeat,
 keeps a heartbeat long poll open (``--heartbeat`` seconds, holding the attempt it renders), long-polls for a lease
@@ -58,8 +59,12 @@ class Conn:
 
 class Farm:
     def __init__(self, args: argparse.Namespace) -> None:
-        url = urlsplit(args.url)
-        self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
+        # URL may name several coordinators of one farm (comma-separated): host i talks to the i-th, round robin.
+        self.addresses = []
+        for part in args.url.split(","):
+            url = urlsplit(part.strip())
+            self.addresses.append((url.hostname or "127.0.0.1", url.port or 80))
+        self.host, self.port = self.addresses[0]
         self.token = args.token
         self.args = args
         self.finished = 0
@@ -72,28 +77,29 @@ class Farm:
         self.done = asyncio.Event()
         self.all_joined = asyncio.Event()
 
-    def conn(self) -> Conn:
-        return Conn(self.host, self.port, self.token)
+    def conn(self, i: int = 0) -> Conn:
+        host, port = self.addresses[i % len(self.addresses)]
+        return Conn(host, port, self.token)
 
 
 async def sim_host(farm: Farm, i: int) -> None:
     args = farm.args
     name, worker_id = "sim%03d" % i, "sim-worker-%03d" % i
-    beat_conn, work_conn = farm.conn(), farm.conn()
+    beat_conn, work_conn = farm.conn(i), farm.conn(i)
     await beat_conn.open()
     await work_conn.open()
     holding: set[int] = set()
     state = {"epoch": None, "seen": 0}
     info = {"os": "Linux", "os_release": "sim", "cpus": 1, "memory": 1 << 30}
+    if args.tags:
+        # Two of the farm's tags per host (``--tags N``): every tag is on as many hosts (CONTRACT section 6).
+        info["tags"] = sorted({"tag%d" % (i % args.tags), "tag%d" % ((i + 3) % args.tags)})
 
     async def beat(wait: float) -> None:
         status, answer = await beat_conn.request("POST", "/api/worker/heartbeat", {
             "host": name, "worker_id": worker_id, "slots": 1, "info": info, "holding": sorted(holding),
             "epoch": state["epoch"], "seen": state["seen"], "wait": wait})
         if status != 200 or not isinstance(answer, dict):
-    if args.tags:
-        # Two of the farm's tags per host (``--tags N``): every tag is on as many hosts (CONTRACT section 6).
-        info["tags"] = sorted({"tag%d" % (i % args.tags), "tag%d" % ((i + 3) % args.tags)})
             raise RuntimeError("heartbeat of %s refused: %s %s" % (name, status, answer))
         if answer.get("epoch") != state["epoch"]:
             state["epoch"], state["seen"] = answer.get("epoch"), 0
@@ -178,7 +184,7 @@ async def run_frames(args: argparse.Namespace) -> dict:
 
 async def run_health(args: argparse.Namespace) -> dict:
     farm = Farm(args)
-    conns = [farm.conn() for _ in range(args.workers)]
+    conns = [farm.conn(i) for i in range(args.workers)]
     for c in conns:
         await c.open()
     count = [0]
@@ -212,12 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-lease", action="store_true", help="reports without asking for the next frame")
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--health", type=float, default=0.0, help="seconds of GET /api/health instead of frames")
+    p.add_argument("--tags", type=int, default=0, help="the farm has tag0..tagN-1: each host holds two of them")
     args = p.parse_args(argv)
     result = asyncio.run(run_health(args) if args.health else run_frames(args))
     print(json.dumps(result), flush=True)
     return 0 if result.get("complete", True) else 1
 
 
-    p.add_argument("--tags", type=int, default=0, help="the farm has tag0..tagN-1: each host holds two of them")
 if __name__ == "__main__":
     sys.exit(main())
