@@ -82,6 +82,9 @@ class FramesPane(QtWidgets.QWidget):
         rows.setDefaultSectionSize(self.view.fontMetrics().height() + 6)
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
+        # A header draws each section knowing whether its whole column is selected, which Qt finds by asking every
+        # row of the selection (100,000 Python calls after "select all"): the header gets a selection of its own.
+        header.setSelectionModel(QtCore.QItemSelectionModel(self.model, header))
         header.setStretchLastSection(True)
         for column, spec in enumerate(FRAME_COLUMNS):
             header.resizeSection(column, spec.width)

@@ -125,10 +125,8 @@ class JobTreeModel(QtCore.QAbstractItemModel):
             return JOB_COLUMNS[section].title
         return None
 
-    def flags(self, index: Any) -> Any:
-        if not index.isValid():
-            return QtCore.Qt.NoItemFlags
-        return QtCore.Qt.ItemIsEnabled | QtCore.Qt.ItemIsSelectable
+
+    # No flags() here: Qt's own (selectable, enabled) is C++; a Python one is called twice per row at every layout.
 
     def data(self, index: Any, role: int = DISPLAY_ROLE) -> Any:
         node = self._nodes.get(index.internalId()) if index.isValid() else None

@@ -23,8 +23,8 @@ Hooks for the few things that need a person or the desktop, replaced by tests: `
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections import OrderedDict, deque
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from maya_plugin.errors import FarmError
 from maya_plugin.qt import QAction, QtCore, QtGui, QtWidgets, Signal
@@ -48,6 +48,27 @@ __all__ = ["MonitorPanel"]
 
 # New jobs are shown expanded while the farm holds at most this many (a studio queue is read collapsed).
 EXPAND_UP_TO = 30
+# Jobs of one answer applied in one go; a bigger answer (a reload of a studio queue) is applied in slices.
+APPLY_SLICE = 150
+
+
+def _slices(answer: Dict[str, Any], known: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """An answer of the feed as answers of at most ``APPLY_SLICE`` jobs, in order: the first removes what a reload
+    no longer has, the last carries what the frames table needs (the others are ``partial``)."""
+    jobs = answer.get("jobs") or {}
+    if len(jobs) <= APPLY_SLICE:
+        return [answer]
+    names = list(jobs)
+    deleted = list(answer.get("deleted") or ())
+    if answer.get("reload"):
+        deleted.extend(name for name in known if name not in jobs)
+    out = []
+    for i in range(0, len(names), APPLY_SLICE):
+        part = dict(answer, jobs={n: jobs[n] for n in names[i:i + APPLY_SLICE]}, reload=False,
+                    deleted=deleted if i == 0 else [], partial=i + APPLY_SLICE < len(names))
+        out.append(part)
+    out[-1]["refresh"] = bool(answer.get("reload"))  # the frames table reads its page again after a reload
+    return out
 
 
 class MonitorPanel(PanelActions, QtWidgets.QWidget):
@@ -74,6 +95,11 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
         self._hosts_busy = False
         self.hosts_error = ""
         self._pending_frames = None  # type: Optional[Tuple[Tuple[str, str], List[int]]]
+        self._slices = deque()  # type: Deque[Dict[str, Any]]
+        self._slice_timer = QtCore.QTimer(self)
+        self._slice_timer.setSingleShot(True)
+        self._slice_timer.setInterval(0)
+        self._slice_timer.timeout.connect(self._apply_slice)
         self._build(log_poll_ms, clock)
         self.model.summaryChanged.connect(self._update_summary)
         self.tick_timer = QtCore.QTimer(self)
@@ -129,6 +155,8 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
         self.view.setContextMenuPolicy(QtCore.Qt.ActionsContextMenu)
         for column, spec in enumerate(JOB_COLUMNS):
             self.view.header().resizeSection(column, spec.width)
+        # (as the frames table's: a header that shares the selection asks every selected row for each section)
+        self.view.header().setSelectionModel(QtCore.QItemSelectionModel(self.model, self.view.header()))
         self.view.selectionModel().selectionChanged.connect(lambda *a: self._update_actions())
         self.view.selectionModel().currentChanged.connect(self._tree_current_changed)
         self.model.rowsInserted.connect(self._rows_inserted)
@@ -296,15 +324,29 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
             return  # an answer from a watcher we already replaced
         self.reachable = True
         self.banner.hide()
+        self._slices.extend(_slices(answer, self.model.by_name))
+        if not self._slice_timer.isActive():
+            self._apply_slice()
+
+    def _apply_slice(self) -> None:
+        """One slice of the answers waiting, then back to the event loop: a reload of 900 jobs is applied in a few
+        short steps, not one long one (the GUI thread is Maya's)."""
+        if self._slices:
+            self._apply(self._slices.popleft())
+        if self._slices:
+            self._slice_timer.start()
+
+    def _apply(self, answer: Dict[str, Any]) -> None:
         self.model.apply_changes(answer)
+        last = not answer.get("partial")
         key = self.frames.key
         if key is not None:
             job = (answer.get("jobs") or {}).get(key[0])
             if self.model.find(*key) is None:
                 self.frames.close_subjob()
                 self.log_view.follow(None)
-            elif (list(key) in (answer.get("refetch") or ()) or key not in answer.get("watched", (key,))
-                  or answer.get("reload")):
+            elif last and (list(key) in (answer.get("refetch") or ()) or key not in answer.get("watched", (key,))
+                           or answer.get("reload") or answer.get("refresh")):
                 self.frames.model.refresh()  # too many changes to send, or a poll that did not watch it yet
             elif job:
                 frames = (job.get("subjobs") or {}).get(key[1], {}).get("frames") or {}
