@@ -16,7 +16,8 @@ from tests.conftest import ROOT, wait_for
 
 def _complete_job(client, name, *numbers):  # type: ignore[no-untyped-def]
     client.submit({name: frames(*(numbers or (1, 2)))})
-    wait_for(lambda: client.job(name)["status"] == "Complete", what=name)
+    # The session's node is shared: on a busy machine other tests' frames may come first.
+    wait_for(lambda: client.job(name)["status"] == "Complete", timeout=120, what=name)
 
 
 def _undated(xml: bytes) -> bytes:
@@ -120,7 +121,8 @@ def test_streamed_backup_and_restore_on_both_transports(farm_node_server, unique
         c = FarmClient(farm_node_server.url, farm_node_server.token, transport=transport)
         out, seen = io.BytesIO(), []
         assert c.backup_to(out, name, progress=seen.append, chunk_size=4096) == len(whole)
-        assert out.getvalue() == whole
+        # the same document, written a moment later (its "created" stamp may be the next second's)
+        assert _undated(out.getvalue()) == _undated(whole)
         assert seen == sorted(seen) and seen[-1] == len(whole) and len(seen) > 1
         sent = []
         try:

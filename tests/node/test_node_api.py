@@ -355,14 +355,18 @@ def test_a_huge_log_is_capped_without_stopping_the_frame(node_factory, unique_na
 
 
 def test_priority_then_submission_order(node_factory, unique_name):
-    node = node_factory(env={"PYFARM_STANDIN_SECONDS": "0.05"})
+    # The node's one slot is held by a frame that hangs until it is cancelled, so both jobs are queued before
+    # either can start, however busy the machine is: only the node's choice orders them.
+    node = node_factory(env={"PYFARM_STANDIN_SECONDS": "0.05", "PYFARM_STANDIN_HANG": "99"})
     client = node.client()
     low, high = unique_name("low"), unique_name("high")
     blocker = unique_name("blocker")
-    client.submit(seed_job(blocker, frames=(1,)))
-    client.pause(blocker)
+    client.submit(seed_job(blocker, frames=(99,)))
+    wait_for(lambda: frames_of(client, blocker)[99]["pid"], what="the blocker to hold the slot")
     client.submit(seed_job(low, frames=(1, 2), priority=10))
     client.submit(seed_job(high, frames=(1, 2), priority=90))
+    assert client.job(low)["frames"]["queued"] == 2 and client.job(high)["frames"]["queued"] == 2
+    client.cancel(blocker)
     wait_status(client, low, "Complete")
     hi = client.job(high)["subjobs"]["sub1"]["frames"]
     lo = client.job(low)["subjobs"]["sub1"]["frames"]
