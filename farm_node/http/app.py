@@ -34,7 +34,7 @@ from farm_node.errors import (
     StaleAttempt,
     StoreError,
 )
-from farm_node.http import changes, jobs, limits, queue, workers
+from farm_node.http import changes, jobs, limits, queue, schemas, workers
 from farm_node.http.common import ApiError, Wakeup, json_response
 from farm_node.store import QueueReader
 from farm_node.store.health import DiskHealth, disk_full
@@ -216,4 +216,5 @@ def create_app(coordinator: Coordinator, reader: QueueReader, token: str, node_n
             signal.close()
 
     app.state.close_polls = close_polls
+    schemas.install(app)
     return app

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from farm_node.http.common import ApiError, Wakeup, json_response
+from farm_node.http.schemas import answers
 from farm_node.store import QueueReader
 from farm_node.wire import MAX_WAIT
 
@@ -49,7 +50,7 @@ def router(reader: QueueReader, changes: Wakeup) -> APIRouter:
     pacing = AnswerPacing()
     reader.on_change(changes.notify)
 
-    @r.get("/api/changes", tags=["jobs"])
+    @r.get("/api/changes", tags=["jobs"], responses=answers(422, ok_text="what changed after since"))
     async def feed(since: int = Query(0, ge=0), wait: float = Query(0.0, ge=0),
                    view: str | None = Query(None, pattern="^summary$", description="summary: jobs and subjobs with "
                                             "counts, frames only of the watched subjobs"),

@@ -13,19 +13,18 @@ from starlette.concurrency import run_in_threadpool
 
 from farm_node.coordinator import Coordinator
 from farm_node.http.common import ApiError, json_response, read_json
+from farm_node.http.schemas import answers, body, ref
 
 
 def router(coordinator: Coordinator) -> APIRouter:
     r = APIRouter()
 
-    @r.get("/api/limits", tags=["limits"])
+    @r.get("/api/limits", tags=["limits"], responses=answers(ok_text="every limit, its capacity and units in use"))
     def limits() -> Any:
         return json_response(coordinator.limits())
 
-    @r.put("/api/limits/{name}", tags=["limits"],
-           openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-               "type": "object", "properties": {"capacity": {"type": "integer", "minimum": 0}},
-               "required": ["capacity"]}}}}})
+    @r.put("/api/limits/{name}", tags=["limits"], openapi_extra=body(ref("Capacity")),
+           responses=answers(400, 413, 422))
     async def set_limit(name: str, request: Request) -> Any:
         body = await read_json(request)
         if not isinstance(body, dict) or "capacity" not in body:
@@ -36,7 +35,7 @@ def router(coordinator: Coordinator) -> APIRouter:
             raise ApiError(422, "a limit has only a capacity, not %r" % unknown[0], path=unknown[0])
         return json_response(await run_in_threadpool(coordinator.set_limit, name, body["capacity"]))
 
-    @r.delete("/api/limits/{name}", tags=["limits"])
+    @r.delete("/api/limits/{name}", tags=["limits"], responses=answers(404, 409, 422))
     def delete_limit(name: str) -> Any:
         return json_response(coordinator.delete_limit(name))
 

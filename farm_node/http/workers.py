@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from farm_node.coordinator import Coordinator
 from farm_node.http.common import ApiError, Wakeup, json_response, read_json
+from farm_node.http.schemas import answers, body, ref
 from farm_node.wire import MAX_INT, MAX_NAME, MAX_WAIT, decode_report
 
 # Slots of one host, and frames one call may ask for: far above any machine, far below what overflows anything.
@@ -55,7 +56,8 @@ def router(coordinator: Coordinator, work: Wakeup, orders: Wakeup) -> APIRouter:
     coordinator.on_work(orders.notify)  # also at shutdown: the heartbeats' long polls answer at once
     coordinator.on_kill(orders.notify)
 
-    @r.post("/api/worker/heartbeat", tags=["workers"])
+    @r.post("/api/worker/heartbeat", tags=["workers"], openapi_extra=body(ref("WorkerBody")),
+            responses=answers(400, 409, 413, 422))
     async def heartbeat(request: Request) -> Any:
         body, host, worker_id = await _common(request)
         holding = body.get("holding", [])
@@ -79,7 +81,8 @@ def router(coordinator: Coordinator, work: Wakeup, orders: Wakeup) -> APIRouter:
             coordinator.touch(host)
         return json_response(answer)
 
-    @r.post("/api/worker/lease", tags=["workers"])
+    @r.post("/api/worker/lease", tags=["workers"], openapi_extra=body(ref("WorkerBody")),
+            responses=answers(400, 409, 413, 422))
     async def lease(request: Request) -> Any:
         body, host, worker_id = await _common(request)
         free = int(_number(body, "free", 1, low=1, high=MAX_SLOTS))
@@ -99,7 +102,8 @@ def router(coordinator: Coordinator, work: Wakeup, orders: Wakeup) -> APIRouter:
             if await request.is_disconnected():
                 return json_response({"epoch": coordinator.epoch, "seq": answer["seq"], "leases": []})
 
-    @r.post("/api/worker/reports", tags=["workers"])
+    @r.post("/api/worker/reports", tags=["workers"], openapi_extra=body(ref("WorkerBody")),
+            responses=answers(400, 409, 413, 422))
     async def reports(request: Request) -> Any:
         body, host, worker_id = await _common(request)
         records = body.get("records")
