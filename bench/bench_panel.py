@@ -101,6 +101,7 @@ def run_driver(which: str, nd: Any, workers: int, python: str, pythonpath: str) 
     """Run ``--drive which`` in a child process; restart the node (and the hosts) when it says RESTART."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=pythonpath)
     sims = start_sims(nd, workers)
+    done_before, t_before = _complete(nd), time.perf_counter()
     child = subprocess.Popen([python, os.path.abspath(__file__), "--drive", which, nd.url, nd.token],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     result: Dict[str, Any] = {}
@@ -117,10 +118,15 @@ def run_driver(which: str, nd: Any, workers: int, python: str, pythonpath: str) 
             elif line.startswith("RESULT "):
                 result = json.loads(line[7:])
         child.wait()
+        result["frames_per_s"] = (_complete(nd) - done_before) / (time.perf_counter() - t_before)
     finally:
         stop(child)
         stop(sims)
     return result
+
+
+def _complete(nd: Any) -> int:
+    return sum(j["frames"]["complete"] for j in nd.client(timeout=120).summary()["jobs"].values())
 
 
 # -- the panel (child process) ---------------------------------------------------------------------------------------
@@ -217,6 +223,11 @@ def drive(which: str, url: str, token: str) -> Dict[str, Any]:
     new = which == "new"
     figures: Dict[str, Any] = {}
 
+    # the floor: the worst gap of an idle event loop in this process, on this machine, now
+    stalls.begin()
+    settle(3.0)
+    stalls.end("idle event loop (the machine's floor)")
+
     stalls.begin()
     t0 = time.perf_counter()
     panel = MonitorPanel(client=client, feed_wait=20.0, hosts_poll_ms=5000)
@@ -251,8 +262,9 @@ def drive(which: str, url: str, token: str) -> Dict[str, Any]:
     stalls.begin()
     if new:
         view = panel.frames.view
-        view.scrollTo(panel.frames.model.index(50000, 0))
-        until(lambda: frames_ready(50000), "scroll")
+        middle = panel.frames.model.rowCount() // 2
+        view.scrollTo(panel.frames.model.index(middle, 0))
+        until(lambda: frames_ready(middle), "scroll")
         view.scrollToBottom()
         until(lambda: frames_ready(panel.frames.model.rowCount() - 1), "scroll")
         view.scrollToTop()
@@ -292,7 +304,6 @@ def drive(which: str, url: str, token: str) -> Dict[str, Any]:
         figures["selected"] = panel.frames.selected_count()
     else:
         panel.view.selectAll()
-        figures["selected"] = len(panel.view.selectionModel().selectedRows(0))
     settle(0.5)
     stalls.end("select all frames of the big subjob")
 
@@ -303,7 +314,8 @@ def drive(which: str, url: str, token: str) -> Dict[str, Any]:
     panel.view.clearSelection()
     panel.select("big")
     panel.cancel_selected()
-    until(lambda: count("Cancelled") > 50000, "cancel")
+    size = big().data["frames"]["total"] if new else len(big().subjobs[0].frames)
+    until(lambda: count("Cancelled") > size // 2, "cancel")
     if new:
         until(lambda: (panel.frames.model.frame_at(0) or {}).get("status") in ("Cancelled", "Complete"), "cancel")
     settle(1.0)
@@ -326,9 +338,9 @@ def drive(which: str, url: str, token: str) -> Dict[str, Any]:
     until(restarted.is_set, "the node to restart")
     before = wire.bytes
     t0 = time.perf_counter()
-    revision = panel.model.revision
-    until(lambda: panel.reachable and not panel.banner.isVisible() and panel.model.revision != revision,
-          "the reconnect")
+    applied = [0]
+    panel.model.summaryChanged.connect(lambda: applied.__setitem__(0, applied[0] + 1))
+    until(lambda: panel.reachable and not panel.banner.isVisible() and applied[0] > 0, "the reconnect")
     until(frames_ready, "the page after the reconnect")
     figures["reconnect_s"] = time.perf_counter() - t0
     settle(1.0)
@@ -359,7 +371,7 @@ def old_tree(tmp: str) -> str:
     return folder
 
 
-def run(tmp: str, quick: bool = False, old: bool = True, workers: int = 20) -> Dict[str, Any]:
+def run(tmp: str, quick: bool = False, old: bool = True, workers: int = 4) -> Dict[str, Any]:
     import requests
 
     sys.path.insert(0, ROOT)
@@ -402,8 +414,10 @@ def rows(tmp: str, quick: bool) -> List[dict]:
     new, old = r["new"], r.get("old") or {}
     n = r["frames"]
 
+    idle = "idle event loop (the machine's floor)"
+
     def worst(f: Dict[str, Any]) -> float:
-        return max((f.get("stalls_ms") or {"-": float("nan")}).values())
+        return max([v for k, v in (f.get("stalls_ms") or {}).items() if k != idle] or [float("nan")])
 
     def old_step(step: str) -> str:
         value = (old.get("stalls_ms") or {}).get(step)
@@ -414,10 +428,14 @@ def rows(tmp: str, quick: bool) -> List[dict]:
             "ratio": None, "target": "< 1 s", "ok": new["first_rows_s"] < 1}]
     for step, value in new["stalls_ms"].items():
         out.append({"figure": "6. panel stall: %s" % step, "value": "%.0f ms" % value, "baseline": old_step(step),
-                    "ratio": None, "target": "< 50 ms", "ok": value < 50})
+                    "ratio": None, "target": "-" if step == idle else "< 50 ms", "ok": None if step == idle
+                    else value < 50})
     out.append({"figure": "6. panel: worst stall through all of it", "value": "%.0f ms" % worst(new),
                 "baseline": "today's panel %.0f ms" % worst(old) if old else "-", "ratio": None,
                 "target": "< 50 ms", "ok": worst(new) < 50})
+    out.append({"figure": "6. panel: frames finishing during the session", "value": "%.0f frames/s" % new.get(
+        "frames_per_s", 0), "baseline": "today's panel's session %.0f frames/s" % old.get("frames_per_s", 0),
+        "ratio": None, "target": "-", "ok": None})
     out.append({"figure": "6. panel: reconnect after a node restart", "value": "%.0f KB in %.1f s" % (
         new["reconnect_bytes"] / 1024, new["reconnect_s"]), "baseline": "today's panel %s" % (
         "%.1f MB" % (old["reconnect_bytes"] / 2 ** 20) if "reconnect_bytes" in old else "-"),

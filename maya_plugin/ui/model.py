@@ -61,6 +61,8 @@ class JobTreeModel(QtCore.QAbstractItemModel):
         self.filter = JobFilter()
         self.sort_column = JOB_NAME
         self.descending = False
+        #: a callable giving the (first, last) job rows on screen, set by the view's owner; None: every row
+        self.visible_rows = None  # type: Optional[Callable[[], Tuple[int, int]]]
 
     # -- what the panel asks --------------------------------------------------------------------------------------
     def node(self, index: Any) -> Any:
@@ -94,7 +96,10 @@ class JobTreeModel(QtCore.QAbstractItemModel):
         return len(node.subjobs) if node is not None and node.kind == KIND_JOB else 0
 
     def hasChildren(self, parent: Any = _INVALID()) -> bool:
-        return self.rowCount(parent) > 0
+        if not parent.isValid():
+            return bool(self.jobs)
+        node = self._nodes.get(parent.internalId()) if parent.column() == 0 else None
+        return node is not None and node.kind == KIND_JOB and bool(node.subjobs)
 
     def index(self, row: int, column: int, parent: Any = _INVALID()) -> Any:
         if column < 0 or column >= len(JOB_COLUMNS) or row < 0:
@@ -324,6 +329,12 @@ class JobTreeModel(QtCore.QAbstractItemModel):
         self.totals = totals
 
     def _emit_changed(self, nodes: List[JobNode]) -> None:
+        # Only rows on screen are told: a tree view spends Python calls on every row of a dataChanged (its parent,
+        # its children), 100 changed jobs cost 80 ms that way, and a row scrolled into view is painted from the
+        # nodes as they are anyway.
+        if self.visible_rows is not None:
+            first_row, last_row = self.visible_rows()
+            nodes = [n for n in nodes if first_row <= n.row <= last_row]
         last = len(JOB_COLUMNS) - 1
         for first, end in _runs(n.row for n in nodes):
             self.dataChanged.emit(self.createIndex(first, 0, self.jobs[first].id),

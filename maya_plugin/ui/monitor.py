@@ -49,7 +49,7 @@ __all__ = ["MonitorPanel"]
 # New jobs are shown expanded while the farm holds at most this many (a studio queue is read collapsed).
 EXPAND_UP_TO = 30
 # Jobs of one answer applied in one go; a bigger answer (a reload of a studio queue) is applied in slices.
-APPLY_SLICE = 150
+APPLY_SLICE = 100
 
 
 def _slices(answer: Dict[str, Any], known: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -160,6 +160,7 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
         self.view.selectionModel().selectionChanged.connect(lambda *a: self._update_actions())
         self.view.selectionModel().currentChanged.connect(self._tree_current_changed)
         self.model.rowsInserted.connect(self._rows_inserted)
+        self.model.visible_rows = self._visible_job_rows
 
         self.frames = FramesPane(self._fetch_page, self, clock=clock)
         self.frames.view.setContextMenuPolicy(QtCore.Qt.ActionsContextMenu)
@@ -499,6 +500,20 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
             job, subjob, frame = current
             self.log_view.follow((job, subjob, int(frame["number"])), frame)
         self._update_actions()
+
+    def _visible_job_rows(self) -> Tuple[int, int]:
+        """The first and last job rows on screen (a subjob row counts as its job's)."""
+        viewport = self.view.viewport()
+        if not self.view.isVisible():
+            return (0, -1)
+        rows = []
+        for y in (0, viewport.height() - 1):
+            index = self.view.indexAt(QtCore.QPoint(1, y))
+            while index.isValid() and index.parent().isValid():
+                index = index.parent()
+            rows.append(index.row() if index.isValid() else -1)
+        first, last = rows
+        return (max(first, 0), last if last >= 0 else len(self.model.jobs) - 1)
 
     def _rows_inserted(self, parent: Any, first: int, last: int) -> None:
         if not parent.isValid() and len(self.model.by_name) <= EXPAND_UP_TO:
