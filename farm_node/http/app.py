@@ -9,7 +9,8 @@ The node's errors become statuses here, in one table::
     JobSpecError 422 (with "path"), NotFound 404, Conflict 409, StaleAttempt 409, QueueXMLError 400,
     ProgramNotAllowed 400, any other FarmNodeError 400; ApiError its own status;
     and what input can still provoke below the checks: OverflowError 422 (a number beyond 64 bits reached the
-    store), RecursionError 400, UnicodeError 400; anything else a JSON 500, logged, the connection kept.
+    store), a database driver's DataError 422 (PostgreSQL's out of range, a NUL in text),
+    RecursionError 400, UnicodeError 400; anything else a JSON 500, logged, the connection kept.
 """
 from __future__ import annotations
 
@@ -63,6 +64,11 @@ def _input_error(exc: BaseException) -> tuple[int, str] | None:
     for kind, status, message in _INPUT_ERRORS:
         if isinstance(exc, kind):
             return status, message
+    # A database driver's DataError (PEP 249: "problems with the processed data"; PostgreSQL's SQLSTATE class 22, a
+    # number out of range, a NUL in text): what OverflowError is on SQLite. Told by its standard name, so this
+    # layer imports no driver.
+    if any(kind.__name__ == "DataError" for kind in type(exc).__mro__):
+        return 422, "a value in the request cannot be stored or looked up: %s" % (str(exc).splitlines() or [""])[0]
     return None
 
 

@@ -14,6 +14,7 @@ from farm_node.http.common import ApiError, json_response, read_json
 from farm_node.http.schemas import answers, body, ref
 from farm_node.store import QueueReader
 from farm_node.store.views import NUMBERS_LIMIT, PAGE_LIMIT
+from farm_node.wire import MAX_INT
 
 _JOB_404 = (404, 422)  # a route under /api/jobs/{job}: an unknown job; a bad parameter
 _BODY = (400, 413, 422)  # a route that reads a JSON body
@@ -62,7 +63,7 @@ def router(coordinator: Coordinator, reader: QueueReader, node_name: str, disk: 
 
     @r.get("/api/jobs/{job}/subjobs/{subjob}/frames", tags=["jobs"],
            responses=answers(*_JOB_404, ok_text="a page of the subjob's frames"))
-    def frame_page(job: str, subjob: str, offset: int = Query(0, ge=0), limit: int = Query(200, ge=0),
+    def frame_page(job: str, subjob: str, offset: int = Query(0, ge=0, le=MAX_INT), limit: int = Query(200, ge=0),
                    sort: str = Query("number", description="number, status, progress, host, pid, attempts, "
                                                            "started, finished, elapsed or exit_code"),
                    order: str = Query("asc", pattern="^(asc|desc)$"),
@@ -115,8 +116,8 @@ def router(coordinator: Coordinator, reader: QueueReader, node_name: str, disk: 
     @r.get("/api/jobs/{job}/subjobs/{subjob}/frames/{frame}/log", tags=["jobs"],
            responses=answers(*_JOB_404, ok_media="text/plain", ok_schema={"type": "string"},
                              ok_text="the log from offset; X-Log-Next-Offset says where the next read starts"))
-    def frame_log(job: str, subjob: str, frame: int, offset: int = Query(0, ge=0),
-                  attempt: int | None = Query(None, ge=1)) -> Any:
+    def frame_log(job: str, subjob: str, frame: int, offset: int = Query(0, ge=0, le=MAX_INT),
+                  attempt: int | None = Query(None, ge=1, le=MAX_INT)) -> Any:
         source = coordinator.log_source(job, subjob, frame, attempt)  # a file, or chunks in a shared store
         size = source.size
         start = min(offset, size)

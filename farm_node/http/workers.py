@@ -32,13 +32,15 @@ async def _common(request: Request) -> tuple[dict[str, Any], str, str | None]:
     if not isinstance(body, dict):
         raise ApiError(422, "the body is a JSON object naming the host: {\"host\": name, ...}")
     host = body.get("host")
-    if not isinstance(host, str) or not host.strip() or len(host) > MAX_NAME:
-        raise ApiError(422, "host: the render host's name, 1 to %d characters" % MAX_NAME, path="host")
+    # No NUL: a PostgreSQL store cannot hold one, and a name refused there after the host was counted in would
+    # leave it half attached.
+    if not isinstance(host, str) or not host.strip() or len(host) > MAX_NAME or "\x00" in host:
+        raise ApiError(422, "host: the render host's name, 1 to %d characters (no NUL)" % MAX_NAME, path="host")
     worker_id = body.get("worker_id")
     # Required: the host's attempts are the worker's that holds its name, told apart by this id (CONTRACT section 9).
-    if not isinstance(worker_id, str) or not worker_id.strip() or len(worker_id) > MAX_NAME:
-        raise ApiError(422, "worker_id: the worker's id (kept in its data folder), 1 to %d characters" % MAX_NAME,
-                       path="worker_id")
+    if not isinstance(worker_id, str) or not worker_id.strip() or len(worker_id) > MAX_NAME or "\x00" in worker_id:
+        raise ApiError(422, "worker_id: the worker's id (kept in its data folder), 1 to %d characters (no NUL)"
+                       % MAX_NAME, path="worker_id")
     return body, host, worker_id
 
 
@@ -48,6 +50,16 @@ def _number(body: dict[str, Any], key: str, default: float, low: float = 0, high
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ApiError(422, "%s must be a number from %g to %g" % (key, low, high), path=key)
     return value
+
+
+def _text_without_nul(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    # A render's error or a stop's reason is text for people; a NUL in it (which no PostgreSQL text holds) must not
+    # cost the attempt its end.
+    if record is not None:
+        for key in ("error", "reason"):
+            if isinstance(record.get(key), str) and "\x00" in record[key]:
+                record[key] = record[key].replace("\x00", "\ufffd")
+    return record
 
 
 def router(coordinator: Coordinator, work: Wakeup, orders: Wakeup) -> APIRouter:
@@ -109,7 +121,7 @@ def router(coordinator: Coordinator, work: Wakeup, orders: Wakeup) -> APIRouter:
         records = body.get("records")
         if not isinstance(records, list):
             raise ApiError(422, "records must be a list of reports", path="records")
-        decoded = [decode_report(rec) for rec in records]
+        decoded = [_text_without_nul(decode_report(rec)) for rec in records]
         # "lease": {"free": n} asks for the next frames of the slots these reports free, in the same answer.
         ask = body.get("lease")
         free = 0
