@@ -15,6 +15,7 @@ only when a ``Job`` is made. This module starts no process: ``runner.py`` does.
 from __future__ import annotations
 
 import ctypes
+import functools
 from typing import Any
 
 # Windows' types by their width, not ctypes.wintypes (whose DWORD is a C long: 8 bytes on Linux).
@@ -57,8 +58,9 @@ class THREADENTRY32(ctypes.Structure):
                 ("tpBasePri", LONG), ("tpDeltaPri", LONG), ("dwFlags", DWORD)]
 
 
+@functools.lru_cache(maxsize=None)
 def kernel32() -> Any:
-    """kernel32 with the signatures this module calls (so 64-bit handles are not cut to a C int)."""
+    """kernel32 with the signatures this module calls (so 64-bit handles are not cut to a C int); made once."""
     k = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
     BOOL = ctypes.c_int
     for name, res, args in (
