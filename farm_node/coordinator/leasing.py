@@ -79,11 +79,9 @@ class Leasing:
         transaction). A job every host that may render it blocklisted yields: a blocklisted host takes it when it
         has nothing else to render."""
         picked = Picked()
-        jobs = scheduler.job_order(self.store.runnable_jobs(host))
+        # Jobs an earlier lease found still waiting for their dependencies are passed over unread (waits.py).
         deferred = self.waits.deferred()
-        if deferred:
-            # Still waiting for their dependencies, as an earlier lease found: passed over unread (waits.py).
-            jobs = [job for job in jobs if job.id not in deferred]
+        jobs = scheduler.job_order(job for job in self.store.runnable_jobs(host, deferred) if job.id not in deferred)
         if not jobs:
             return picked
         facts = _Facts(self, host, jobs)

@@ -109,15 +109,19 @@ class FramesMixin(Database):
             return [FrameRow._make(r) for r in db.execute(sql + " ORDER BY number, subjob_id LIMIT ?",
                                                           (*args, limit))]
 
-    def runnable_jobs(self, host: str | None = None) -> list[RunnableJob]:
-        """Unpaused jobs that may have queued frames, with what the scheduler orders them by, what their frames need
-        and whether ``host`` is blocklisted for them. One read of the jobs flagged ``queued`` (the partial index
-        ``jobs_queued``): finished jobs cost nothing, however many the store keeps."""
+    def runnable_jobs(self, host: str | None = None, skip: Collection[int] = ()) -> list[RunnableJob]:
+        """Unpaused jobs that may have queued frames (but those of ``skip``), with what the scheduler orders them by,
+        what their frames need and whether ``host`` is blocklisted for them. One read of the jobs flagged ``queued``
+        (the partial index ``jobs_queued``): finished jobs cost nothing, however many the store keeps."""
+        sql = ("SELECT id, name, priority, frame_timeout, max_attempts, sched FROM jobs WHERE queued=1 AND"
+               " paused=0")
+        skip = list(skip) if len(skip) <= _CHUNK else []
+        if skip:
+            sql += " AND id NOT IN (%s)" % _marks(len(skip))
         with self.read() as db:
-            return [RunnableJob(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in db.execute(
-                "SELECT j.id, j.name, j.priority, j.frame_timeout, j.max_attempts, j.sched, EXISTS (SELECT 1 FROM"
-                " blocklist b WHERE b.job_id=j.id AND b.host=? AND b.blocked=1) FROM jobs j WHERE j.queued=1 AND"
-                " j.paused=0", (host or "",))]
+            blocked = {r[0] for r in db.execute("SELECT job_id FROM blocklist WHERE host=? AND blocked=1",
+                                                (host or "",))}
+            return [RunnableJob(*r, r[0] in blocked) for r in db.execute(sql, skip)]
 
     def mark_queued(self, txn: Txn, job_id: int) -> None:
         """The job has queued frames again: the leases read it (every path that queues a frame comes here)."""
