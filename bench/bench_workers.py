@@ -141,8 +141,9 @@ def _studio_setup(client: Any, prefix: str, workers: int) -> None:
     client.submit(waiting)
 
 
-def _studio_run(nd: Any, proc: Any, client: Any, workers: int, frames: int, needs: bool) -> tuple[dict, float]:
-    prefix = "studio-%s-" % ("needs" if needs else "plain")
+def _studio_run(nd: Any, proc: Any, client: Any, workers: int, frames: int, needs: bool,
+                round_no: int = 0) -> tuple[dict, float]:
+    prefix = "studio%d-%s-" % (round_no, "needs" if needs else "plain")
     if needs:
         _studio_setup(client, prefix, workers)
     sim = _sim(nd, "--workers", str(workers), "--frames", str(frames), "--tags", str(TAGS))
@@ -155,6 +156,9 @@ def _studio_run(nd: Any, proc: Any, client: Any, workers: int, frames: int, need
     if complete != frames or result["finished"] != frames:
         raise RuntimeError("only %d of %d frames ended Complete (%d reported)" % (complete, frames,
                                                                                  result["finished"]))
+    if needs:  # the waiting chains go: the next plain round is plain
+        for name in [n for n in client.summary()["jobs"] if n.startswith(prefix + "chain")] + [prefix + "blocker"]:
+            client.delete(name)
     return result, (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
 
 
@@ -194,16 +198,19 @@ def studio_rows(tmp: str, quick: bool) -> list:
     workers = 50 if quick else 200
     frames = 2000 if quick else 10000
     nd = node(tmp, 0)
-    runs = {}
+    runs: dict[bool, list] = {False: [], True: []}
     try:
         proc = psutil.Process(nd.proc.pid)
         client = nd.client(timeout=120)
-        for needs in (False, True):
-            runs[needs] = _studio_run(nd, proc, client, workers, frames, needs)
+        # Rounds alternate, plain then scheduled, so that a machine busy for a while slows both; each side's best
+        # round is compared.
+        for round_no in range(1 if quick else 2):
+            for needs in (False, True):
+                result, cpu = _studio_run(nd, proc, client, workers, frames, needs, round_no)
+                runs[needs].append((result["finished"] / result["elapsed"], cpu / frames))
     finally:
         nd.stop()
-    (plain, plain_cpu), (scheduled, scheduled_cpu) = runs[False], runs[True]
-    plain_rate, rate = plain["finished"] / plain["elapsed"], scheduled["finished"] / scheduled["elapsed"]
+    (plain_rate, plain_cpu), (rate, scheduled_cpu) = max(runs[False]), max(runs[True])
     # The lease's cost with many finished jobs in the store, in process: rounds alternate, the best of each kept.
     finished = 2000 if quick else 10000
     per_frame = 500 if quick else 2000
@@ -213,9 +220,9 @@ def studio_rows(tmp: str, quick: bool) -> list:
             out.append(lease_cost(tempfile.mkdtemp(dir=tmp), count, per_frame))
     return [
         Row(figure="3. %d simulated hosts, %d tags, %d limits, chains of dependencies" % (workers, TAGS, LIMITS),
-            value="%.0f frames/s, %.2f ms CPU a frame" % (rate, scheduled_cpu / frames * 1000),
-            baseline="the same jobs without them: %.0f frames/s, %.2f ms CPU" % (
-                plain_rate, plain_cpu / frames * 1000),
+            value="%.0f frames/s, %.2f ms CPU a frame (best of %d)" % (rate, scheduled_cpu * 1000,
+                                                                       len(runs[True])),
+            baseline="the same jobs without them: %.0f frames/s, %.2f ms CPU" % (plain_rate, plain_cpu * 1000),
             ratio=rate / plain_rate, target=">= 0.80", ok=rate / plain_rate >= 0.8),
         Row(figure="3. a frame's end and next lease, %d finished jobs in the store" % finished,
             value="%.3f ms CPU (best of %d)" % (min(full) * 1000, len(full)),
