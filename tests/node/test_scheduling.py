@@ -59,6 +59,53 @@ def waiting(c, name):
     return head(c, name)["waiting_for"]
 
 
+# -- the rule itself, with plain values -----------------------------------------------------------------------------
+def test_why_not_asks_in_order_and_names_the_first_thing_that_holds_a_frame_back():
+    from farm_node import scheduler as s
+    gpu = s.HostView("gpu1", frozenset({"gpu"}), True, "idle", slots=2)
+    cpu = s.HostView("cpu1", frozenset(), True, "idle", slots=1, running=1)
+    needs = s.Needs(frozenset({"gpu"}), (("arnold", 1),), ("sim",))
+    full = {"arnold": s.LimitState(1, 1)}
+    free = {"arnold": s.LimitState(2, 1)}
+    ask = dict(deps={"sim": s.RENDERING}, limits=full, hosts=[gpu, cpu], blocklist=())
+    assert s.why_not(needs, paused=True, **ask).cause == s.WaitCause.PAUSED
+    assert s.why_not(needs, **ask).text == "job sim is not Complete"
+    ask["deps"] = {"sim": s.COMPLETE}
+    assert s.why_not(needs, **dict(ask, hosts=[cpu])).text == "no host has the tags gpu"
+    assert s.why_not(needs, **ask).text == "limit arnold is full (1 of 1)"
+    ask["limits"] = free
+    assert s.why_not(needs, **ask) is None
+    assert s.why_not(needs, host=cpu, **ask).text == "host cpu1 lacks the tags gpu"       # a lease's question
+    blocked = s.why_not(needs, **dict(ask, blocklist={"gpu1"}))
+    assert (blocked.cause, blocked.yields) == (s.WaitCause.BLOCKLIST, True)
+    # on the blocklisted host: it yields only while no other host that may render it is up
+    other = gpu._replace(name="gpu2")
+    assert s.why_not(needs, host=gpu, **dict(ask, blocklist={"gpu1"})).yields
+    assert not s.why_not(needs, host=gpu, **dict(ask, blocklist={"gpu1"}, hosts=[gpu, other])).yields
+    busy = gpu._replace(running=2)
+    assert s.why_not(needs, **dict(ask, hosts=[busy])).text == "every host that may render it is busy: gpu1"
+
+
+def test_limits_take_units_and_dependencies_find_cycles_and_subjobs_merge_needs():
+    from farm_node import scheduler as s
+    limits = {"arnold": s.LimitState(3, 1)}
+    assert s.limit_problem((("arnold", 2),), limits) is None
+    taken = s.hold_units(limits, (("arnold", 2),))
+    assert taken["arnold"] == (3, 3) and limits["arnold"] == (3, 1)
+    assert s.limit_problem((("arnold", 1),), taken) == "limit arnold is full (3 of 3)"
+    graph = {"a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"]}
+    assert s.dependency_cycle(["d"], lambda n: graph.get(n, ())) == ["a", "b", "c", "a"]
+    assert s.dependency_cycle(["x"], lambda n: {"x": ["y"]}.get(n, ())) is None
+    needs = s.job_needs({"requires": ["linux"], "limits": {"arnold": 1, "nuke": 1}, "depends_on": ["sim"]},
+                        {7: {"requires": ["gpu"], "limits": {"arnold": 2}}, 8: {}})
+    assert needs.of(7) == s.Needs(frozenset({"gpu", "linux"}), (("arnold", 2), ("nuke", 1)), ("sim",))
+    assert needs.of(8) == needs.job and needs.limited
+    assert s.needs_from_record(s.needs_record({"requires": ["linux"]}, {7: {"requires": ["gpu"]}})).of(7).requires \
+        == frozenset({"gpu", "linux"})
+    assert s.needs_record({"requires": []}, {}) is None and s.tag_problem("Render-01.x") is None
+    assert s.tag_problem("two words") and s.tag_problem(7) and s.tag_problem("") and s.tag_problem("_x")
+
+
 # -- host tags ------------------------------------------------------------------------------------------------------
 def test_frames_go_only_to_hosts_holding_every_required_tag(farm):
     start, _ = farm
