@@ -346,6 +346,8 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
             if self.model.find(*key) is None:
                 self.frames.close_subjob()
                 self.log_view.follow(None)
+                if self.watcher is not None:
+                    self.watcher.watching = ()
             elif last and (list(key) in (answer.get("refetch") or ()) or key not in answer.get("watched", (key,))
                            or answer.get("reload") or answer.get("refresh")):
                 self.frames.model.refresh()  # too many changes to send, or a poll that did not watch it yet
