@@ -84,7 +84,7 @@ class Leasing:
         jobs = scheduler.job_order(job for job in self.store.runnable_jobs(host, deferred) if job.id not in deferred)
         if not jobs:
             return picked
-        facts = _Facts(self, host, jobs)
+        facts = _Facts(self, host)
         yielding: list[tuple[RunnableJob, dict]] = []
         for job in jobs:
             if len(picked) >= free:
@@ -209,28 +209,24 @@ class _Facts:
     """What one lease reads of the farm, each only once and only if a job this host could take needs it: the status
     of the jobs depended on, the limits with their units in use, the hosts (for the blocklist's rule)."""
 
-    def __init__(self, leasing: Leasing, host: str, jobs: list[RunnableJob]) -> None:
+    def __init__(self, leasing: Leasing, host: str) -> None:
         self.leasing = leasing
         state = leasing.hosts.get(host)
         self.me = host_view(state) if state is not None else HostView(host, frozenset(), True, "idle", 1)
-        self.jobs = jobs
-        self._deps: dict[str, str] | None = None
+        self._deps: dict[str, str | None] = {}
         self._states: dict[str, tuple[int, str]] = {}
         self._limits: dict[str, LimitState] | None = None
         self._hosts: list[HostView] | None = None
 
-    @property
-    def deps(self) -> dict[str, str]:
-        """The status of every job that a candidate this host may render depends on (one read)."""
-        if self._deps is None:
-            tags = self.me.tags
-            names = set()
-            for job in self.jobs:
-                needs = job.needs.job
-                if needs.depends_on and needs.requires <= tags:
-                    names.update(needs.depends_on)
-            self._states = self.leasing.store.job_states(names)
-            self._deps = {name: status for name, (_, status) in self._states.items()}
+    def deps(self, names: tuple[str, ...]) -> dict[str, str | None]:
+        """The status of these jobs (None: not on the farm), read when a job is weighed (a lease mostly weighs one
+        or two), each once per lease."""
+        missing = [name for name in names if name not in self._deps]
+        if missing:
+            found = self.leasing.store.job_states(missing)
+            self._states.update(found)
+            for name in missing:
+                self._deps[name] = found[name][1] if name in found else None
         return self._deps
 
     @property
@@ -264,7 +260,7 @@ class _Facts:
         allowed: dict[int | None, bool] = {}
         later: dict[int | None, bool] = {}
         for part, part_needs in parts:
-            deps = self.deps if part_needs.depends_on else {}
+            deps = self.deps(part_needs.depends_on) if part_needs.depends_on else {}
             # The limits are read only for a part that could otherwise start here (why_not asks them last).
             ready = part_needs.requires <= tags and all(deps.get(d) == scheduler.COMPLETE
                                                          for d in part_needs.depends_on)
