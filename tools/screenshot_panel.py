@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Make docs/images/monitor.png: the Monitor panel, offscreen, watching a real farm node render.
+"""Make docs/images/monitor.png: the Monitor panel, offscreen, watching a real farm node render a studio queue.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshot_panel.py [--out docs/images/monitor.png]
 
 It starts ``farm-node serve`` on 127.0.0.1 (a free port, a temporary data folder, the stand-in renderer as ``render``,
-two slots, six seconds a frame, frame 1003 failing), submits three jobs shaped like the Submit dialog's, waits until
-the panel shows every state at once (a complete job, frames rendering with their progress, a failed frame, queued
-work), selects a rendering frame so its log tails, and saves ``QWidget.grab()`` of the panel. Maya-like dark colours.
-The node runs on this interpreter, or on ``PYFARM_NODE_PYTHON``.
+two slots, three seconds a frame, frame 3 failing), submits a queue of 176,000 frames shaped like the Submit
+dialog's jobs (a 100,000-frame turntable, 150 shots of 500 frames, a lighting shot of two layers), opens the big
+subjob once the panel shows every state at once (frames rendering with their progress, complete ones, a failed one,
+queued work), selects a rendering frame so its log tails, and saves ``QWidget.grab()`` of the panel. Maya-like dark
+colours. The node runs on this interpreter, or on ``PYFARM_NODE_PYTHON``.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ TOKEN = "screenshot"
 
 
 def start_node(data_dir: str) -> Any:
-    env = dict(os.environ, PYFARM_STANDIN_SECONDS="6", PYFARM_STANDIN_FAIL="1003")
+    env = dict(os.environ, PYFARM_STANDIN_SECONDS="3", PYFARM_STANDIN_FAIL="3")
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     python = os.environ.get("PYFARM_NODE_PYTHON") or sys.executable
     command = [python, "-m", "farm_node", "serve", "--port", "0", "--data-dir", data_dir, "--token", TOKEN,
@@ -92,7 +93,7 @@ def main(argv: Any = None) -> int:
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "images", "monitor.png"))
     args = parser.parse_args(argv)
     from maya_plugin.farm_client import FarmClient
-    from maya_plugin.qt import QtWidgets
+    from maya_plugin.qt import QtCore, QtWidgets
     from maya_plugin.ui.monitor import MonitorPanel
 
     data_dir = tempfile.mkdtemp(prefix="pyfarm-shot-")
@@ -101,7 +102,7 @@ def main(argv: Any = None) -> int:
     try:
         app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
         dark_palette(app)
-        client = FarmClient(url, TOKEN)
+        client = FarmClient(url, TOKEN, timeout=300)
         scenes = {}
         for shot, name in (("turntable", "turntable_v001.mb"), ("shot010", "shot010_lighting_v012.mb"),
                            ("shot020", "shot020_fx_v003.mb")):
@@ -109,28 +110,33 @@ def main(argv: Any = None) -> int:
             os.makedirs(os.path.dirname(path))
             open(path, "w").close()
             scenes[shot] = path
-        client.submit({"turntable_v001": job(scenes["turntable"], {"masterLayer": range(1, 5)}, "sw", 100)})
+        client.submit({"shot010_lighting_v012": job(scenes["shot010"], {"beauty": range(1001, 1121),
+                                                                        "shadow": range(1001, 1121)}, "arnold", 60,
+                                                    user="ana")})
+        for n in range(150):
+            client.submit({"seq%02d_shot%03d_fx_v003" % (n // 10, n): job(scenes["shot020"], {
+                "masterLayer": range(1, 501)}, "redshift", 50, user=("ana", "ben", "chloe", "dev")[n % 4])})
+        client.submit({"turntable_v001": job(scenes["turntable"], {"masterLayer": range(1, 100001)}, "sw", 100,
+                                             user="wrangler")})
         panel = MonitorPanel(client=client, feed_wait=2.0, hosts_poll_ms=1000, log_poll_ms=300)
         panel.token_edit.setText(TOKEN)
-        panel.resize(1040, 720)
+        panel.resize(1100, 860)
         panel.show()
-        wait(app, lambda: (panel.model.find("turntable_v001") or None) is not None and
-             panel.model.find("turntable_v001").data.get("status") == "Complete", 90, "the turntable")
-        client.submit({"shot010_lighting_v012": job(scenes["shot010"], {"beauty": range(1001, 1013),
-                                                                        "shadow": range(1001, 1013)}, "arnold", 80)})
-        client.submit({"shot020_fx_v003": job(scenes["shot020"], {"masterLayer": range(1, 49)}, "redshift", 50)})
+        wait(app, lambda: panel.model.find("turntable_v001") is not None, 120, "the queue")
+        panel.view.sortByColumn(4, QtCore.Qt.DescendingOrder)  # priority: the big job first
+        panel.select("turntable_v001", "masterLayer")
 
         def ready() -> bool:
-            shot = panel.model.find("shot010_lighting_v012")
-            if shot is None:
-                return False
-            rendering = [f for f in panel.model.rendering if (f.data.get("progress") or 0) >= 40]
-            return shot.counts.get("Failed", 0) >= 1 and shot.counts.get("Complete", 0) >= 3 and len(rendering) >= 2
+            big = panel.model.find("turntable_v001")
+            return big.count("Failed") >= 1 and big.count("Complete") >= 3 and big.count("Rendering") >= 2
         wait(app, ready, 180, "a farm in every state")
-        frame = sorted(panel.model.rendering, key=lambda f: (f.subjob.name, f.number))[0]
-        panel.select(frame.job.name, frame.subjob.name, [frame.number])
-        wait(app, lambda: "% done" in panel.log_view.plain_text(), 30, "the log")
-        panel.view.collapse(panel.proxy.mapFromSource(panel.model.index_of(panel.model.find("shot020_fx_v003"))))
+        frames = panel.frames
+        wait(app, lambda: frames.model.frame_at(0) is not None and
+             sum(1 for r in range(8) if (frames.model.frame_at(r) or {}).get("status") == "Rendering") >= 1,
+             60, "the frames")
+        rendering = [r for r in range(20) if (frames.model.frame_at(r) or {}).get("status") == "Rendering"]
+        frames.view.setCurrentIndex(frames.model.index(rendering[0], 0))
+        wait(app, lambda: bool(panel.log_view.plain_text().strip()), 60, "the log")
         panel.refresh_hosts()
         wait(app, lambda: panel.hosts_view.topLevelItemCount() > 0, 30, "the hosts")
         for _ in range(20):
