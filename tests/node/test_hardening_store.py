@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -18,6 +19,23 @@ from tests.node.test_node_api import seed_job
 POSIX = sys.platform != "win32"
 
 
+@pytest.fixture
+def store_engine():
+    # A damaged SQLite file and the modes of the files of the SQLite store: these tests are of the embedded store
+    # alone (a PostgreSQL node has no farm.sqlite, and its logs are in the database).
+    return "sqlite"
+
+
+def _finished_backup(backups: str) -> str | None:
+    """The newest backup, once it shows the whole job Complete (a backup between the two frames' ends shows the
+    first frame Complete and the second one Rendering)."""
+    found = sorted(glob.glob(os.path.join(backups, "queue-*.xml")))
+    if not found:
+        return None
+    statuses = set(re.findall(rb"""status=["']([A-Za-z]+)["']""", open(found[-1], "rb").read()))
+    return found[-1] if statuses == {b"Complete"} else None
+
+
 def _node_with_a_backup(node_factory, unique_name):
     node = node_factory(slots=1, args=["--backup-interval", "0.2"])
     client = node.client()
@@ -26,11 +44,11 @@ def _node_with_a_backup(node_factory, unique_name):
     wait_for(lambda: client.job(name)["status"] == "Complete", what="the job to render")
     backups = os.path.join(node.data_dir, "backups")
     # A backup written after the job completed (each one only when the queue changed).
-    wait_for(lambda: glob.glob(os.path.join(backups, "queue-*.xml"))
-             and b'status="Complete"' in open(sorted(glob.glob(os.path.join(backups, "queue-*.xml")))[-1], "rb").read()
-             .replace(b"'", b'"'), what="a backup of the completed job")
+    wait_for(lambda: _finished_backup(backups), what="a backup of the completed job")
     assert node.stop() == 0
-    return node, name, sorted(glob.glob(os.path.join(backups, "queue-*.xml")))[-1]
+    newest = _finished_backup(backups)  # the one the node names when it refuses the store (a later one, if any)
+    assert newest
+    return node, name, newest
 
 
 def _damage(path: str, how: str) -> None:
