@@ -55,11 +55,13 @@ def test_a_data_folder_of_one_farm_refuses_another_farms_database(pg_server, tmp
 
 def test_a_node_started_before_its_database_waits_for_it(tmp_path, unique_name):
     server = PgServer(tempfile.mkdtemp(prefix="pyfarm-pg-late-"))
+    nodes = []
     try:
         server.start()
         url = server.create_database("farm_late")
         server.stop()
         node = NodeProcess(str(tmp_path / "node"), slots=1, args=["--store", url])
+        nodes.append(node)
         from tests.conftest import _spawn
         node.proc = _spawn(node.data_dir, ["serve", "--port", "0", "--data-dir", node.data_dir, "--token",
                                            node.token, "--worker-token", node.worker_token, "--slots", "1",
@@ -74,16 +76,18 @@ def test_a_node_started_before_its_database_waits_for_it(tmp_path, unique_name):
         name = unique_name("late")
         node.client().submit({name: {"subjobs": {"s": {"frames": {"1": {"command": "render -s 1 -e 1 x.mb"}}}}}})
         wait_for(lambda: node.client().job(name)["status"] == "Complete", what="the job to render")
-        node.stop()
     finally:
+        for node in nodes:
+            node.stop()
         server.remove()
 
 
 def test_postgresql_going_away_and_coming_back_loses_nothing(tmp_path, unique_name):
     server = PgServer(tempfile.mkdtemp(prefix="pyfarm-pg-away-")).start()
+    nodes = [None]
     try:
         url = server.create_database("farm_away")
-        node = NodeProcess(str(tmp_path / "node"), slots=2, args=["--store", url, "--heartbeat", "0.25",
+        node = nodes[0] = NodeProcess(str(tmp_path / "node"), slots=2, args=["--store", url, "--heartbeat", "0.25",
                                                                   "--lost-after", "1.5"],
                            env={"PYFARM_STANDIN_SECONDS": "1.0"}).start()
         client = node.client()
@@ -104,4 +108,6 @@ def test_postgresql_going_away_and_coming_back_loses_nothing(tmp_path, unique_na
         assert_each_frame_complete_once(url, tmp_path, {name})
         assert node.stop() == 0
     finally:
+        if nodes[0] is not None:
+            nodes[0].stop()
         server.remove()
