@@ -108,10 +108,13 @@ def test_the_dialog_submits_a_fake_scene_and_the_job_appears_in_the_panel(qtbot,
     assert dialog.frames_edit.placeholderText() == "1-3"
     assert "mental ray" in dialog.renderer_combo.itemText(0)
     assert dialog.submit_button.isEnabled()
-    # The farm's choices, read from the real node: no host has tags, it has no limits route (404): no error shown.
+    # The farm's choices, read from the real node: its hosts' tags and its limits, as the node lists them.
     qtbot.waitUntil(lambda: dialog.choices is not None, timeout=WAIT)
-    assert dialog.tags_list.count() == 0 and dialog.limits_tree.topLevelItemCount() == 0
-    assert dialog.choices.has_limits is False
+    client = farm_node_server.client()
+    tags = sorted({t for w in client.workers() for t in (w.get("tags") or ())})
+    assert [dialog.tags_list.item(i).text() for i in range(dialog.tags_list.count())] == tags
+    assert dialog.choices.has_limits is True
+    assert dialog.limits_tree.topLevelItemCount() == len(client.limits())
     assert "no host of this farm has tags" in dialog.farm_note.text() and "no limits" in dialog.farm_note.text()
     jobs = [dialog.depends_list.item(i).data(QtCore.Qt.UserRole) for i in range(dialog.depends_list.count())]
     assert first in jobs
