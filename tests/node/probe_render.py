@@ -1,4 +1,4 @@
-"""A render for the limit tests: ``probe SECONDS UNITS LABEL`` appends ``start``/``end`` lines with the time, its pid,
+"""A render for the limit tests: ``probe SECONDS UNITS LABEL [GATE]`` appends ``start``/``end`` lines with the time, its pid,
 the limit units its frame holds and a label to the file ``$PYFARM_PROBE_MARKS``, sleeping in between.
 
 The lines are the renders' own record of when they ran, on this machine's one clock: a sweep over them shows every
@@ -20,9 +20,13 @@ def mark(kind: str, units: str, label: str) -> None:
 
 def main() -> int:
     seconds, units, label = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+    # ``probe SECONDS UNITS LABEL GATE``: it also holds on until the file GATE exists (a test's moment, not a time).
+    gate = sys.argv[4] if len(sys.argv) > 4 else None
     mark("start", units, label)
     print("probe: holding %s unit(s) for %gs" % (units, seconds), flush=True)
     time.sleep(seconds)
+    while gate and not os.path.exists(gate):
+        time.sleep(0.02)
     mark("end", units, label)
     return 0
 

@@ -18,8 +18,9 @@ PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe_render.p
 FAST = ["--heartbeat", "0.25", "--lost-after", "3"]
 
 
-def probe_job(label, count, seconds, units, first=1, **keys):
-    return dict({"subjobs": {"s": {"frames": {str(n): {"command": "probe %g %d %s" % (seconds, units, label)}
+def probe_job(label, count, seconds, units, first=1, gate=None, **keys):
+    command = "probe %g %d %s" % (seconds, units, label) + (" " + gate if gate else "")
+    return dict({"subjobs": {"s": {"frames": {str(n): {"command": command}
                                               for n in range(first, first + count)}}}}, **keys)
 
 
@@ -82,13 +83,16 @@ def test_a_limit_is_never_oversubscribed_by_workers_leasing_at_once_nor_across_a
     assert client.limits()["arnold"] == {"capacity": 3, "in_use": 0}
 
     # A coordinator killed mid-job forgets nothing: the units its hosts' running frames hold are in the store.
-    late = unique_name("after-restart")
-    client.submit({late: probe_job("D", 9, 1.5, 1, limits={"arnold": 1})})
+    # Its frames hold on until the gate opens after the restart: none ends while the coordinator is away (a frame
+    # that did would be replayed on its start, before the count is read, however fast the restart).
+    late, gate = unique_name("after-restart"), str(tmp_path / "gate")
+    client.submit({late: probe_job("D", 9, 0.2, 1, gate=gate, limits={"arnold": 1})})
     wait_for(lambda: client.limits()["arnold"]["in_use"] == 3, what="the limit to fill")
     node.kill()
     node.start()
     client = node.client()
     assert client.limits()["arnold"]["in_use"] == 3
+    open(gate, "w").close()
     wait_for(lambda: done(client, late), timeout=120, what="the job after the restart")
     peak_held, _, starts, ends = sweep(marks)
     assert peak_held == 3 and starts == ends
