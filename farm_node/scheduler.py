@@ -164,9 +164,11 @@ class Needs(NamedTuple):
 
 
 class JobNeeds(NamedTuple):
-    """A job's needs, and those of its subjobs that carry their own ``requires`` or ``limits``."""
+    """A job's needs, and those of its subjobs that carry their own ``requires`` or ``limits``; ``parts`` both as
+    ``(None or subjob id, needs)`` pairs, as a lease weighs them."""
     job: Needs
     subjobs: Mapping[int, Needs]
+    parts: tuple = ()
 
     def of(self, subjob_id: int) -> Needs:
         return self.subjobs.get(subjob_id, self.job)
@@ -181,7 +183,7 @@ class JobNeeds(NamedTuple):
 
 
 NO_NEEDS = Needs()
-NOTHING = JobNeeds(NO_NEEDS, {})
+NOTHING = JobNeeds(NO_NEEDS, {}, ((None, NO_NEEDS),))
 
 
 def job_needs(job: Mapping[str, Any], subjobs: Mapping[int, Mapping[str, Any]] | None = None) -> JobNeeds:
@@ -197,7 +199,7 @@ def job_needs(job: Mapping[str, Any], subjobs: Mapping[int, Mapping[str, Any]] |
             merged.update(limits or {})
             subs[sid] = Needs(base.requires | frozenset(requires or ()), tuple(sorted(merged.items())),
                               base.depends_on)
-    return JobNeeds(base, subs)
+    return JobNeeds(base, subs, ((None, base),) + tuple(subs.items()))
 
 
 def needs_record(job: Mapping[str, Any], subjobs: Mapping[int, Mapping[str, Any]]) -> dict[str, Any] | None:

@@ -223,10 +223,16 @@ class _Facts:
         or two), each once per lease."""
         missing = [name for name in names if name not in self._deps]
         if missing:
+            waits = self.leasing.waits
+            for name in waits.known_complete(missing):
+                self._deps[name] = scheduler.COMPLETE
+                missing.remove(name)
+        if missing:
             found = self.leasing.store.job_states(missing)
             self._states.update(found)
             for name in missing:
                 self._deps[name] = found[name][1] if name in found else None
+            self.leasing.waits.read_complete(n for n in missing if self._deps[n] == scheduler.COMPLETE)
         return self._deps
 
     @property
@@ -245,7 +251,7 @@ class _Facts:
         needs = job.needs
         if not needs.any and not job.blocked_here:
             return {None: True}, None
-        parts = [(None, needs.job)] + list(needs.subjobs.items())
+        parts = needs.parts
         tags = self.me.tags
         if not any(part.requires <= tags for _, part in parts):
             # Not for this host, whatever else holds it: asked before anything is read.

@@ -6,8 +6,11 @@
     limits      limits a frame was refused for: a frame's end that frees their units wakes the idle hosts
     deferred    jobs a lease found waiting for dependencies: the next leases pass over them without reading those
                 dependencies again, until one of them changes here or ``RECHECK`` seconds have passed (a change made
-                through another coordinator of the farm). Only "not yet" is remembered so: a job never starts on a
-                dependency's remembered completion.
+                through another coordinator of the farm)
+    complete    jobs a lease found Complete, on a store of one coordinator only (every change of a job passes
+                through this coordinator, and ``dependency_changed`` forgets it): the next leases do not read them
+                again for ``RECHECK`` seconds. With other coordinators a job could be retried through one of them
+                meanwhile, so there a lease always reads its dependencies.
 """
 from __future__ import annotations
 
@@ -34,6 +37,9 @@ class Waits:
         self._names: dict[int, str] = {}                # job id -> name, of the awaited jobs
         self._limits: set[str] = set()
         self._deferred: dict[int, tuple[float, tuple[str, ...]]] = {}
+        self._fresh: tuple[float, set[int]] | None = None   # the deferred jobs, and until when that set holds
+        self._remember_complete = not store.shared
+        self._complete: dict[str, float] = {}           # job name -> when a lease read it Complete
 
     # -- what the leases note ----------------------------------------------------------------------------------
     def deferred(self) -> set[int]:
@@ -41,7 +47,12 @@ class Waits:
         if not self._deferred:
             return set()
         now = self.clock()
-        return {job_id for job_id, (when, _) in self._deferred.items() if now - when < RECHECK}
+        if self._fresh is not None and now < self._fresh[0]:
+            return self._fresh[1]
+        fresh = {job_id for job_id, (when, _) in self._deferred.items() if now - when < RECHECK}
+        first = min((when for job_id, (when, _) in self._deferred.items() if job_id in fresh), default=now)
+        self._fresh = (first + RECHECK, fresh)
+        return fresh
 
     def waiting_on(self, job_id: int, unmet: dict[str, tuple[int, str] | None]) -> None:
         """A lease found ``job_id`` waiting for these dependencies (name -> (id, status), None: not on the farm)."""
@@ -50,6 +61,20 @@ class Waits:
             if state is not None:
                 self._names[state[0]] = name
         self._deferred[job_id] = (self.clock(), tuple(unmet))
+        self._fresh = None
+
+    def known_complete(self, names: Iterable[str]) -> set[str]:
+        """Of these jobs, those a lease read Complete recently enough (a store of one coordinator only)."""
+        if not self._complete:
+            return set()
+        now = self.clock()
+        return {name for name in names if now - self._complete.get(name, -RECHECK) < RECHECK}
+
+    def read_complete(self, names: Iterable[str]) -> None:
+        if self._remember_complete:
+            now = self.clock()
+            for name in names:
+                self._complete[name] = now
 
     def limits_full(self, names: Iterable[str]) -> None:
         self._limits.update(names)
@@ -88,9 +113,11 @@ class Waits:
         the jobs waiting for it are weighed anew, and their heads stamped when its status reads differently now.
         True when it is Complete."""
         with self.lock:
+            self._complete.pop(job, None)
             for job_id, (_, names) in list(self._deferred.items()):
                 if job in names:
                     del self._deferred[job_id]
+                    self._fresh = None
             if job not in self._awaited:
                 return False
             state = self.store.job_states([job]).get(job)

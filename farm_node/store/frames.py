@@ -111,17 +111,17 @@ class FramesMixin(Database):
 
     def runnable_jobs(self, host: str | None = None, skip: Collection[int] = ()) -> list[RunnableJob]:
         """Unpaused jobs that may have queued frames (but those of ``skip``), with what the scheduler orders them by,
-        what their frames need and whether ``host`` is blocklisted for them. One read of the jobs flagged ``queued``
-        (the partial index ``jobs_queued``): finished jobs cost nothing, however many the store keeps."""
-        sql = ("SELECT id, name, priority, frame_timeout, max_attempts, sched FROM jobs WHERE queued=1 AND"
-               " paused=0")
+        what their frames need and whether ``host`` is blocklisted for them. One statement on the jobs flagged
+        ``queued`` (the partial index ``jobs_queued``): finished jobs cost nothing, however many the store keeps."""
+        sql = ("SELECT j.id, j.name, j.priority, j.frame_timeout, j.max_attempts, j.sched, EXISTS (SELECT 1 FROM"
+               " blocklist b WHERE b.job_id=j.id AND b.host=? AND b.blocked=1) FROM jobs j WHERE j.queued=1 AND"
+               " j.paused=0")
         skip = list(skip) if len(skip) <= _CHUNK else []
         if skip:
-            sql += " AND id NOT IN (%s)" % _marks(len(skip))
+            sql += " AND j.id NOT IN (%s)" % _marks(len(skip))
         with self.read() as db:
-            blocked = {r[0] for r in db.execute("SELECT job_id FROM blocklist WHERE host=? AND blocked=1",
-                                                (host or "",))}
-            return [RunnableJob(*r, r[0] in blocked) for r in db.execute(sql, skip)]
+            return [RunnableJob(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]))
+                    for r in db.execute(sql, (host or "", *skip))]
 
     def mark_queued(self, txn: Txn, job_id: int) -> None:
         """The job has queued frames again: the leases read it (every path that queues a frame comes here)."""
@@ -175,10 +175,10 @@ class FramesMixin(Database):
                     holds: dict[str, int] | None = None) -> int:
         """A running attempt; ``holds``: the limit units it holds until it ends (what the limits' use is summed
         from)."""
+        text = json.dumps(holds, sort_keys=True) if holds else None
         return txn.db.execute("INSERT INTO attempts (frame_id, number, host, started, log_path, holds)"
                               " VALUES (?,?,?,?,?,?) RETURNING id",
-                              (frame_id, number, host, now, log_path, json.dumps(holds) if holds else None)
-                              ).fetchone()[0]
+                              (frame_id, number, host, now, log_path, text)).fetchone()[0]
 
     def attempt_holds(self, attempt_id: int) -> tuple[str, dict[str, int]] | None:
         """An attempt's job (its name) and the limit units it holds (or held)."""

@@ -9,6 +9,7 @@ attempts that hold some (``attempts_holding``), as they were leased.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from farm_node import scheduler
@@ -52,15 +53,26 @@ def job_statuses(db: Any, names: Iterable[str]) -> dict[str, str]:
 
 
 def limit_states(db: Any) -> dict[str, LimitState]:
-    """Every limit with its capacity and the units its running attempts hold."""
+    """Every limit with its capacity and the units its running attempts hold, in one statement (what a busy
+    coordinator pays for is statements): the capacities, then the running attempts' holds grouped from the index
+    alone (a farm's attempts hold a few kinds of units)."""
+    capacities: dict[str, int] = {}
     used: dict[str, int] = {}
-    # Grouped in SQL: a farm's running attempts hold a few kinds of units, each read once whatever their number.
-    for holds, n in db.execute("SELECT holds, COUNT(*) FROM attempts WHERE outcome='running' AND holds IS NOT NULL"
-                               " GROUP BY holds"):
-        for name, units in json.loads(holds).items():
-            used[name] = used.get(name, 0) + units * n
-    return {name: LimitState(capacity, used.get(name, 0))
-            for name, capacity in db.execute("SELECT name, capacity FROM limits ORDER BY name")}
+    for name, capacity, n in db.execute(
+            "SELECT name, capacity, NULL FROM limits UNION ALL SELECT holds, NULL, COUNT(*) FROM attempts"
+            " WHERE outcome='running' AND holds IS NOT NULL GROUP BY holds"):
+        if n is None:
+            capacities[name] = capacity
+        else:
+            for held, units in _held(name):
+                used[held] = used.get(held, 0) + units * n
+    return {name: LimitState(capacity, used.get(name, 0)) for name, capacity in sorted(capacities.items())}
+
+
+@lru_cache(maxsize=1024)
+def _held(holds: str) -> tuple[tuple[str, int], ...]:
+    """The units of an attempts' ``holds``, parsed once per distinct value (a farm holds a few kinds)."""
+    return tuple(json.loads(holds).items())
 
 
 def frames_in_hand(db: Any) -> dict[str, int]:

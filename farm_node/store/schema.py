@@ -114,7 +114,7 @@ MIGRATIONS += (
     # (``scheduler.needs_record``; NULL for nothing). ``attempts.holds``: the limit units a running attempt holds,
     # as it was leased (a PATCH of the job's limits does not change what running frames hold). The partial indexes
     # answer a dependency's status and the units in use (grouped by what is held, from the index alone) without
-    # reading a finished job's frames, and which jobs blocklisted the host that leases.
+    # reading a finished job's frames.
     (2, """
 ALTER TABLE jobs ADD COLUMN queued $INT NOT NULL DEFAULT 1;
 ALTER TABLE jobs ADD COLUMN sched TEXT;
@@ -123,7 +123,6 @@ CREATE TABLE IF NOT EXISTS limits (name TEXT PRIMARY KEY, capacity $INT NOT NULL
 UPDATE jobs SET queued=0 WHERE NOT EXISTS (SELECT 1 FROM frames f WHERE f.job_id=jobs.id AND f.status='Queued');
 CREATE INDEX IF NOT EXISTS jobs_queued ON jobs (priority, id) WHERE queued=1;
 CREATE INDEX IF NOT EXISTS attempts_holding ON attempts (holds) WHERE outcome='running' AND holds IS NOT NULL;
-CREATE INDEX IF NOT EXISTS blocklist_host ON blocklist (host, job_id) WHERE blocked=1;
 CREATE INDEX IF NOT EXISTS frames_rendering ON frames (job_id) WHERE status='Rendering';
 CREATE INDEX IF NOT EXISTS frames_ended ON frames (job_id, status) WHERE status IN ('Failed', 'Cancelled');
 """),

@@ -464,3 +464,54 @@ def test_what_a_job_needs_survives_an_xml_backup_and_restore(farm, tmp_path):
     assert h["subjobs"]["fx"]["waiting_for"] == "no host has the tags gpu, houdini (the nearest, gpu1, lacks houdini)"
     assert sorted((x["subjob"], x["frame"]) for x in lease(c, "gpu1", 4)) == [("s", 1), ("s", 2)]
     assert c.limits()["limits"]["arnold"]["in_use"] == 2
+
+
+def test_a_dependency_retried_holds_its_dependents_again(farm):
+    start, _ = farm
+    c = start()
+    beat(c, "w1", slots=1)
+    c.submit({"sim": job(1), "comp": job(1, 2, depends_on=["sim"])})
+    (a,) = lease(c, "w1")
+    finish(c, "w1", a["attempt"])
+    (b,) = lease(c, "w1")
+    assert (b["job"], b["frame"]) == ("comp", 1)                           # sim is Complete: comp starts
+    c.retry("sim", frames=[1])
+    finish(c, "w1", b["attempt"])
+    (a,) = lease(c, "w1")
+    assert a["job"] == "sim"                                               # not comp's frame 2: sim is not Complete
+    assert waiting(c, "comp") == "job sim is not Complete"
+    assert lease(c, "w1") == []
+    finish(c, "w1", a["attempt"])
+    assert [(x["job"], x["frame"]) for x in lease(c, "w1")] == [("comp", 2)]
+
+
+def test_the_units_in_use_stay_the_running_attempts_through_every_way_an_attempt_ends(farm):
+    start, clock = farm
+    c = start()
+    c.set_limit("arnold", 50)
+    c.set_limit("nuke", 50)
+
+    def in_use():
+        return {name: v["in_use"] for name, v in c.limits()["limits"].items()}
+
+    beat(c, "w1", slots=8)
+    c.submit({"A": job(*range(1, 6), limits={"arnold": 2, "nuke": 1}, max_attempts=5),
+              "B": job(1, 2, 3, limits={"arnold": 1})})
+    got = lease(c, "w1", 8)
+    assert in_use() == {"arnold": 2 * 5 + 3, "nuke": 5}
+    a = [x["attempt"] for x in got if x["job"] == "A"]
+    finish(c, "w1", a[0])                                                   # complete
+    finish(c, "w1", a[1], exit_code=1)                                      # failed, queued again
+    c.retry("A", frames=[got[2]["frame"]])                                  # a rendering frame retried
+    assert in_use() == {"arnold": 2 * 2 + 3, "nuke": 2}
+    c.cancel("B")                                                           # rendering frames cancelled
+    assert in_use() == {"arnold": 4, "nuke": 2}
+    c.host_reports("w1", "id-w1", [{"type": "started", "attempt": a[3], "pid": 9}])
+    clock.advance(16)
+    beat(c, "w2")
+    c.check()                                                               # w1 lost: its units are free
+    assert in_use() == {"arnold": 0, "nuke": 0}
+    beat(c, "w1", slots=8, holding=[a[3]])                                  # back, still rendering: revived
+    assert in_use() == {"arnold": 2, "nuke": 1}
+    c.delete("A")                                                           # a job deleted while it renders
+    assert in_use() == {"arnold": 0, "nuke": 0}
