@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any, AsyncIterator, Callable
 
+import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -102,10 +103,18 @@ async def read_json(request: Request) -> Any:
     return parse_json(raw) if len(raw) <= INLINE_JSON else await run_in_threadpool(parse_json, raw)
 
 
+def json_body(data: Any) -> bytes:
+    """``data`` as JSON. orjson writes the big answers (a 100,000-frame job, a changes batch) ten times faster than
+    the json module; what it refuses (a lone surrogate an XML restore may carry, a number beyond 64 bits, a type it
+    does not know) is written by json.dumps with ASCII escapes, which never fails on odd characters."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
 def json_response(data: Any, status: int = 200) -> Response:
-    # json.dumps with ASCII escapes: frame logs can hold anything, and this never fails on odd characters.
-    return Response(json.dumps(data, separators=(",", ":")).encode(), status_code=status,
-                    media_type="application/json")
+    return Response(json_body(data), status_code=status, media_type="application/json")
 
 
 async def file_range(path: str, start: int, end: int) -> AsyncIterator[bytes]:
