@@ -207,8 +207,11 @@ def serve(cfg: Config, announce: Callable[[str], None] = print) -> int:
         announce("PyFarm node %r listening on %s (data in %s)" % (name, url, data_dir))
         announce("  renders %d frame(s) at once; programs: %s" % (
             cfg.slots, ", ".join("%s=%s" % kv for kv in sorted(exe_map.mapping.items())) or "none"))
-        announce("  auth: %s; clients send 'Authorization: Bearer <token>', e.g."
-                 " FARM_TOKEN=$(cat %s) farm-node backup queue.xml" % (token_note, os.path.join(data_dir, "token")))
+        token_file = os.path.join(data_dir, "token")
+        # The example reads the token file only where there is one: a token given on the command line has none.
+        example = ("FARM_TOKEN=$(cat %s) farm jobs" % token_file if os.path.exists(token_file)
+                   else "FARM_TOKEN=<that token> farm jobs")
+        announce("  auth: %s; clients send 'Authorization: Bearer <token>', e.g. %s" % (token_note, example))
         announce("  render hosts: %s; e.g. farm-node worker --coordinator %s --token-file <a copy of %s>"
                  % (worker_note, url, os.path.join(data_dir, "worker-token")))
         if recovered:

@@ -62,3 +62,14 @@ def test_an_unknown_setting_in_the_file_is_refused(tmp_path):
     toml.write_text("slotz = 2\n")
     with pytest.raises(ConfigError, match="unknown setting 'slotz'"):
         config.load({}, environ={}, config_file=str(toml))
+
+
+def test_the_start_banner_reads_the_token_file_only_where_there_is_one(tmp_path):
+    from tests.conftest import NodeProcess
+    given = NodeProcess(str(tmp_path / "given")).start()  # the tests' nodes get --token: no token file is made
+    try:
+        banner = given.output()
+    finally:
+        given.stop()
+    assert "the token given with --token" in banner
+    assert "$(cat" not in banner and "FARM_TOKEN=<that token> farm jobs" in banner
