@@ -12,6 +12,12 @@ node: a watched changes poll with 1,000 changed frames.
 ``--drive old`` runs the panel of before issue 11 (``OLD_PANEL``, read from git into a temporary folder) through the
 same steps, on the same node; its sorts are those of the Status and Name columns only (each costs it many
 seconds), and a step it cannot finish within ``STEP_TIMEOUT`` is reported as such.
+
+To iterate on the panel: ``python bench/bench_panel.py --no-old`` skips the old panel; ``--farm DIR`` keeps the
+node's data folder in DIR and, when DIR already holds a farm, uses it rather than building one again (its frames
+have gone on finishing; the published figures come from a fresh farm). With ``PYFARM_BENCH_SAMPLE=FILE`` the panel
+process records, from a thread of its own, the GUI thread's Python stack whenever the event loop has not ticked for
+``SAMPLE_GAP_MS``, and writes the commonest stacks of each step to FILE (what a stall is made of).
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OLD_PANEL = "91e14c2"  # the last commit with the panel that held every frame
 STEP_TIMEOUT = 240.0
 TICK_MS = 10
+SAMPLE_GAP_MS = 25
 
 
 # -- the farm (parent process) -------------------------------------------------------------------------------------
@@ -148,14 +155,59 @@ class Stalls(object):
         self.worst = max(self.worst, now - self.last)
         self.last = now
 
+    sampler: Any = None
+    step = 0
+
     def begin(self) -> None:
         self.last = time.perf_counter()
         self.worst = 0.0
+        self.step += 1
+        if self.sampler is not None:
+            self.sampler.step = "step %d" % self.step
 
     def end(self, name: str) -> float:
         self._tick()
         self.steps[name] = max(self.steps.get(name, 0.0), self.worst * 1000)
+        if self.sampler is not None and self.sampler.step in self.sampler.counts:
+            self.sampler.counts[name + " (%.0f ms)" % (self.worst * 1000)] = self.sampler.counts.pop(self.sampler.step)
         return self.steps[name]
+
+
+class GapSampler(object):
+    """Every 2 ms, when the GUI thread's event loop has not ticked for ``SAMPLE_GAP_MS``, the GUI thread's Python
+    stack, counted per step (a stack in C++ with the GIL released still shows the Python call that went there)."""
+
+    def __init__(self, stalls: Stalls, path: str) -> None:
+        import collections
+        self.stalls = stalls
+        self.path = path
+        self.step = "before"
+        self.counts: Dict[str, Any] = collections.defaultdict(collections.Counter)
+        self.main = threading.get_ident()
+        self._stop = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.002):
+            if time.perf_counter() - self.stalls.last < SAMPLE_GAP_MS / 1000.0:
+                continue
+            frame = sys._current_frames().get(self.main)
+            stack = []
+            while frame is not None and len(stack) < 30:
+                code = frame.f_code
+                stack.append("%s:%s:%d" % (os.path.basename(code.co_filename), code.co_name, frame.f_lineno))
+                frame = frame.f_back
+            self.counts[self.step][tuple(stack)] += 1
+
+    def dump(self) -> None:
+        self._stop.set()
+        with open(self.path, "w") as f:
+            for step, counter in self.counts.items():
+                f.write("=== %s: %d samples\n" % (step, sum(counter.values())))
+                for stack, n in counter.most_common(12):
+                    f.write("  %d x\n" % n)
+                    for line in stack[:18]:
+                        f.write("      %s\n" % line)
 
 
 class Wire(object):
@@ -183,6 +235,8 @@ def drive(which: str, url: str, token: str) -> Dict[str, Any]:
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["bench"])
     stalls = Stalls(QtCore)
+    if os.environ.get("PYFARM_BENCH_SAMPLE"):
+        stalls.sampler = GapSampler(stalls, os.environ["PYFARM_BENCH_SAMPLE"])
     restarted = threading.Event()
 
     def read_stdin() -> None:
@@ -354,6 +408,8 @@ def drive(which: str, url: str, token: str) -> Dict[str, Any]:
         figures["rss_mb"] = None
     figures["stalls_ms"] = stalls.steps
     figures["timeouts"] = timeouts
+    if stalls.sampler is not None:
+        stalls.sampler.dump()
     watcher = panel.watcher
     panel.shutdown()
     if watcher is not None:
@@ -371,19 +427,24 @@ def old_tree(tmp: str) -> str:
     return folder
 
 
-def run(tmp: str, quick: bool = False, old: bool = True, workers: int = 4) -> Dict[str, Any]:
+def run(tmp: str, quick: bool = False, old: bool = True, workers: int = 4, farm: Optional[str] = None
+        ) -> Dict[str, Any]:
     import requests
 
     sys.path.insert(0, ROOT)
     from tests.conftest import NodeProcess
     big, jobs, per = (10000, 90, 1000) if quick else (100000, 900, 1000)
-    nd = NodeProcess(tempfile.mkdtemp(dir=tmp), slots=0, args=["--backup-interval", "0"]).start()
+    built = farm is not None and os.path.exists(os.path.join(farm, "farm.sqlite"))
+    if farm is not None:
+        os.makedirs(farm, exist_ok=True)
+    nd = NodeProcess(farm or tempfile.mkdtemp(dir=tmp), slots=0, args=["--backup-interval", "0"]).start()
     out: Dict[str, Any] = {"frames": big + jobs * per}
     try:
         session = requests.Session()
         headers = {"Authorization": "Bearer " + nd.token}
         t0 = time.perf_counter()
-        build_farm(session, nd.url, headers, big, jobs, per)
+        if not built:
+            build_farm(session, nd.url, headers, big, jobs, per)
         out["build_s"] = time.perf_counter() - t0
         out["poll_watched"] = watched_poll(session, nd.url, headers, spread=False)
         out["poll_spread"] = watched_poll(session, nd.url, headers, spread=True)
@@ -466,4 +527,6 @@ if __name__ == "__main__":
         print("RESULT " + json.dumps(drive(sys.argv[2], sys.argv[3], sys.argv[4])), flush=True)
     else:
         with tempfile.TemporaryDirectory(prefix="pyfarm-bench-panel-") as tmp_dir:
-            print(json.dumps(run(tmp_dir, quick="--quick" in sys.argv, old="--no-old" not in sys.argv), indent=1))
+            farm_dir = sys.argv[sys.argv.index("--farm") + 1] if "--farm" in sys.argv else None
+            print(json.dumps(run(tmp_dir, quick="--quick" in sys.argv, old="--no-old" not in sys.argv,
+                                 farm=farm_dir), indent=1))
