@@ -97,6 +97,8 @@ class FarmFacts:
         self._hosts: list[HostView] | None = None
         self._limits: dict[str, LimitState] | None = None
         self._statuses: dict[str, str | None] = {}
+        # why_not of one read, by what it depends on (a poll's hundred jobs of the same needs ask it once)
+        self._waits: dict[tuple, Any] = {}
 
     @property
     def hosts(self) -> list[HostView]:
@@ -132,10 +134,15 @@ class FarmFacts:
         deps = self.statuses(needs.job.depends_on)
         texts: dict[int, str] = {}
         startable = False
+        blocked = tuple(blocklist)
         for sid in queued:
             part = needs.of(sid)
-            wait = scheduler.why_not(part, deps, self.limits if part.limits else {}, self.hosts, blocklist,
-                                     paused=paused)
+            key = (part, paused, blocked)
+            if key in self._waits:
+                wait = self._waits[key]
+            else:
+                wait = self._waits[key] = scheduler.why_not(part, deps, self.limits if part.limits else {},
+                                                            self.hosts, blocklist, paused=paused)
             if wait is None:
                 startable = True
             else:

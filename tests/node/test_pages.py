@@ -163,6 +163,37 @@ def test_the_narrowed_feed_sends_frames_only_of_watched_subjobs(idle, unique_nam
     assert client.changes(gone["revision"], watch=[(watched, "a")])["jobs"] == {}
 
 
+def test_the_narrowed_feed_tells_each_of_many_changed_jobs_its_own_counts_and_wait(idle, unique_name):
+    """Jobs whose frames alone changed are read together (one statement for their rows, one for their subjobs, one
+    for their blocklists): each still gets its own counts and waiting_for, as the summary says them."""
+    client = idle.client()
+    names = [unique_name("many%d" % i) for i in range(6)]
+    bodies = {}
+    for i, name in enumerate(names):
+        bodies[name] = job_body(3 + i, subjobs=("a", "b") if i % 2 else ("main",),
+                                **({"requires": ["gpu"]} if i % 3 == 0 else {}))
+    client.submit(bodies)
+    rev = client.changes(0, watch=[])["revision"]
+    before = client.changes(rev, watch=[(names[1], "a")])  # nothing changed yet
+    assert before["jobs"] == {}
+    for name in names[:4]:
+        client.cancel(name)  # frames alone change
+    answer = client.changes(rev, watch=[(names[1], "a")])
+    assert set(answer["jobs"]) == set(names[:4])
+    summary = client.summary()["jobs"]
+    for i, name in enumerate(names[:4]):
+        head, want = answer["jobs"][name], summary[name]
+        assert head["counts_only"] is True
+        assert (head["status"], head["frames"], head["waiting_for"]) == (want["status"], want["frames"],
+                                                                          want["waiting_for"])
+        for sname, sub in head["subjobs"].items():
+            assert (sub["complete"], sub["total"], sub["failed"], sub["waiting_for"]) == tuple(
+                want["subjobs"][sname][k] for k in ("complete", "total", "failed", "waiting_for"))
+        assert ("frames" in head["subjobs"].get("a", {})) == (i == 1)
+    frames = answer["jobs"][names[1]]["subjobs"]["a"]["frames"]
+    assert sorted(frames) == [1, 2, 3, 4] and {f["status"] for f in frames.values()} == {"Cancelled"}
+
+
 def test_a_watched_subjob_with_too_many_changes_is_flagged_for_refetch(idle, unique_name):
     client = idle.client()
     name = unique_name("big")
