@@ -53,10 +53,8 @@ class FramesPane(QtWidgets.QWidget):
                 self.status_combo.addItem(status, status)
         self.host_edit = QtWidgets.QLineEdit()
         self.host_edit.setPlaceholderText("host")
-        self.host_edit.setClearButtonEnabled(True)
         self.range_edit = QtWidgets.QLineEdit()
         self.range_edit.setPlaceholderText("frames, e.g. 1001-1100")
-        self.range_edit.setClearButtonEnabled(True)
         self.filter_error = ""
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)

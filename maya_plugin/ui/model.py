@@ -6,12 +6,16 @@ the one subjob that is open (``frames_model.FramesModel``), so the model's size 
 
 It sorts and filters itself: one Python key per job (``columns.JOB_COLUMNS``), one ``sorted`` of the visible jobs,
 one ``layoutChanged`` when the order moved. A QSortFilterProxyModel would compare rows through Python ``data()``
-calls. It never resets: a changed job is a ``dataChanged`` of its row and of its subjobs' rows, a new one a row
+calls. Every structural change costs the tree view a layout of all its rows (two Python calls a job), so new jobs
+are inserted where the order puts them, and jobs whose sort key changed on the feed are moved by one re-sort
+``RESORT_MS`` later (at most one layout per interval however fast the feed, and rows do not jump under the cursor
+at every frame); a sort the wrangler asks for is at once. It never resets: a changed job is a ``dataChanged`` of its row and of its subjobs' rows, a new one a row
 insertion, a deleted or filtered-out one a row removal, a job whose subjobs changed is removed and inserted again;
 expansion and selection stay. Indexes carry an integer id looked up in a table, so a stale index finds nothing.
 """
 from __future__ import annotations
 
+import bisect
 import itertools
 import time
 from collections import Counter
@@ -30,6 +34,8 @@ __all__ = ["JobTreeModel", "STATUS_ROLE", "PROGRESS_ROLE", "PROGRESS_TEXT_ROLE",
 _RIGHT = int(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
 _INVALID = QtCore.QModelIndex
 _COUNT_KEYS = ("complete", "total", "failed", "queued", "rendering", "cancelled")
+# Jobs whose sort key changed on the feed move this long after (one re-sort for every answer in between).
+RESORT_MS = 500
 
 
 def _runs(rows: Iterable[int]) -> List[Tuple[int, int]]:
@@ -63,6 +69,15 @@ class JobTreeModel(QtCore.QAbstractItemModel):
         self.descending = False
         #: a callable giving the (first, last) job rows on screen, set by the view's owner; None: every row
         self.visible_rows = None  # type: Optional[Callable[[], Tuple[int, int]]]
+        self._resort_timer = QtCore.QTimer(self)
+        self._resort_timer.setSingleShot(True)
+        self._resort_timer.setInterval(RESORT_MS)
+        self._resort_timer.timeout.connect(self._resort)
+
+    @property
+    def resort_pending(self) -> bool:
+        """Whether jobs whose sort key changed wait for the next re-sort."""
+        return self._resort_timer.isActive()
 
     # -- what the panel asks --------------------------------------------------------------------------------------
     def node(self, index: Any) -> Any:
@@ -194,18 +209,44 @@ class JobTreeModel(QtCore.QAbstractItemModel):
             self.endRemoveRows()
         come = [n for n in nodes if n.row < 0 and n.name in self.by_name and self.filter.passes(n)]
         if come:
-            first = len(self.jobs)
-            self.beginInsertRows(_INVALID(), first, first + len(come) - 1)
-            for offset, node in enumerate(come):
-                node.row = first + offset
-                self.jobs.append(node)
+            self._insert_sorted(come)
+
+    def _insert_sorted(self, nodes: List[JobNode]) -> None:
+        """Insert job rows where the order puts them: one insertion per run of neighbours, no re-sort."""
+        key = self._key()
+        keys = [key(n) for n in self.jobs]  # the rows' order, ascending either way for bisect
+        if self.descending:
+            keys.reverse()
+        places = []  # type: List[Tuple[int, JobNode]]
+        for node in sorted(nodes, key=key, reverse=self.descending):
+            at = bisect.bisect_left(keys, key(node))
+            places.append((len(keys) - at if self.descending else at, node))
+        places.sort(key=lambda p: p[0])  # stable: the new rows of one place keep their order
+        shift = i = 0
+        while i < len(places):
+            j = i
+            while j + 1 < len(places) and places[j + 1][0] == places[i][0]:
+                j += 1
+            first = places[i][0] + shift
+            run = [p[1] for p in places[i:j + 1]]
+            self.beginInsertRows(_INVALID(), first, first + len(run) - 1)
+            self.jobs[first:first] = run
+            for row in range(first, len(self.jobs)):
+                self.jobs[row].row = row
             self.endInsertRows()
+            shift += len(run)
+            i = j + 1
 
     def _key(self) -> Callable[[JobNode], Any]:
         key = JOB_COLUMNS[self.sort_column].key
         return lambda node: (key(node), node.name)
 
+    def _resort_soon(self) -> None:
+        if not self._resort_timer.isActive():
+            self._resort_timer.start()
+
     def _resort(self) -> None:
+        self._resort_timer.stop()
         ordered = sorted(self.jobs, key=self._key(), reverse=self.descending)
         if ordered == self.jobs:
             return
@@ -222,7 +263,9 @@ class JobTreeModel(QtCore.QAbstractItemModel):
 
     # -- applying the feed ----------------------------------------------------------------------------------------
     def apply_changes(self, changes: Dict[str, Any]) -> None:
-        """Apply one answer of the narrowed changes feed (or of the whole one: frames are ignored); never resets."""
+        """Apply one answer of the narrowed changes feed (or of the whole one: frames are ignored); never resets.
+        New jobs take their place in the order at once; jobs whose sort key changed move at the next re-sort
+        (``RESORT_MS``). A ``partial`` answer (a slice of a big one, more to come) leaves the totals to the last."""
         jobs = changes.get("jobs") or {}
         gone = set(changes.get("deleted") or ())
         if changes.get("reload"):
@@ -239,19 +282,20 @@ class JobTreeModel(QtCore.QAbstractItemModel):
                 node = None
             if node is None:
                 fresh.append(self._build_job(name, head))
-            else:
-                self._update_job(node, head)
+            elif self._update_job(node, head):
                 changed.append(node)
         for node in fresh:
             self.by_name[node.name] = node
             self._register(node)
         self._emit_changed([n for n in changed if n.row >= 0])
         self._refilter(changed + fresh)
-        self._resort()
-        self._count_totals()
+        if changed and self.sort_column != JOB_NAME:  # a name never changes: only another key may move a job
+            self._resort_soon()
         if "revision" in changes:
             self.revision = int(changes["revision"])
-        self.summaryChanged.emit()
+        if not changes.get("partial"):
+            self._count_totals()
+            self.summaryChanged.emit()
 
     def clear(self) -> None:
         """Forget every job (one removal of all rows, not a reset)."""
@@ -282,20 +326,25 @@ class JobTreeModel(QtCore.QAbstractItemModel):
             node.by_name[s_name] = s_node
         return node
 
-    def _update_job(self, node: JobNode, job: Dict[str, Any]) -> None:
+    def _update_job(self, node: JobNode, job: Dict[str, Any]) -> bool:
+        """Take a job's new head; False when it says nothing new (a reload after a reconnect repeats most heads:
+        those rows are neither repainted nor re-sorted)."""
         # A head of counts alone is merged; a whole head replaces (a key it lacks, like a cleared blocklist, went).
         merge = bool(job.get("counts_only"))
         head = self._head(job)
         if merge:
-            node.data.update(head)
-        else:
-            node.data = head
+            head = dict(node.data, **head)
+        moved = head != node.data
+        node.data = head
         for s_name, sub in (job.get("subjobs") or {}).items():
             s_node = node.by_name[s_name]
+            s_head = self._subjob_head(sub)
             if merge:
-                s_node.data.update(self._subjob_head(sub))
-            else:
-                s_node.data = self._subjob_head(sub)
+                s_head = dict(s_node.data, **s_head)
+            if s_head != s_node.data:
+                moved = True
+                s_node.data = s_head
+        return moved
 
     def _register(self, job: JobNode) -> None:
         self._nodes[job.id] = job

@@ -85,6 +85,7 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
         self.setWindowTitle("PyFarm Monitor")
         self.client = None  # type: Any
         self.client_factory = client_factory
+        self.decorated = False
         self.settings = settings
         self.feed_wait = feed_wait
         self.watcher = None  # type: Optional[FeedWatcher]
@@ -101,6 +102,9 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
         self._slice_timer.setInterval(0)
         self._slice_timer.timeout.connect(self._apply_slice)
         self._build(log_poll_ms, clock)
+        # What only decorates (icons, clear buttons: 15 ms of a 50 ms construction) waits for the first turn of the
+        # event loop, so that the window shows sooner (inside Maya, Maya waits for it).
+        QtCore.QTimer.singleShot(0, self._decorate)
         self.model.summaryChanged.connect(self._update_summary)
         self.tick_timer = QtCore.QTimer(self)
         self.tick_timer.setInterval(1000)
@@ -175,7 +179,7 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
         self.actions_by_name = OrderedDict()  # type: Dict[str, Any]
         places = {"jobs": self.view, "frames": self.frames.view, "panel": self}
         for spec in ACTIONS:
-            action = QAction(self.style().standardIcon(getattr(QtWidgets.QStyle, spec.icon)), spec.text, self)
+            action = QAction(spec.text, self)  # its icon comes with _decorate, once the window shows
             action.setToolTip(spec.tip + (" (%s)" % spec.shortcut if spec.shortcut else ""))
             action.triggered.connect(lambda checked=False, slot=spec.slot: getattr(self, slot)())
             self.actions_by_name[spec.name] = action
@@ -200,7 +204,6 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
         self.search_edit = QtWidgets.QLineEdit()
         self.search_edit.setObjectName("PyFarmSearch")
         self.search_edit.setPlaceholderText("find jobs by name or user (Ctrl+F)")
-        self.search_edit.setClearButtonEnabled(True)
         self.search_edit.textChanged.connect(self._filter_changed)
         self.filter_combo = QtWidgets.QComboBox()
         self.filter_combo.addItem("All statuses", "")
@@ -245,6 +248,17 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status_label)
         self.resize(1000, 760)
+
+    def _decorate(self) -> None:
+        try:
+            style = self.style()
+            for spec in ACTIONS:
+                self.actions_by_name[spec.name].setIcon(style.standardIcon(getattr(QtWidgets.QStyle, spec.icon)))
+            for edit in (self.search_edit, self.frames.host_edit, self.frames.range_edit):
+                edit.setClearButtonEnabled(True)
+        except RuntimeError:  # the panel was deleted before its first turn
+            return
+        self.decorated = True
 
     # -- the farm ---------------------------------------------------------------------------------------------------
     def connect_to(self, url: str, token: str = "") -> bool:
