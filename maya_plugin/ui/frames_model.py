@@ -29,6 +29,8 @@ __all__ = ["FramesModel", "FrameQuery", "PAGE_ROWS", "KEPT_PAGES"]
 PAGE_ROWS = 200
 KEPT_PAGES = 25
 REFRESH_MS = 1000
+# Changed rows are repainted at once, then at most once in this interval (the feed may answer 20 times a second).
+UPDATE_MS = 200
 IN_FLIGHT = 3
 _RIGHT = int(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
 _INVALID = QtCore.QModelIndex
@@ -93,6 +95,11 @@ class FramesModel(QtCore.QAbstractTableModel):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_MS)
         self._refresh_timer.timeout.connect(self.refresh)
+        self._dirty = set()  # type: set
+        self._last_update = -1e9
+        self._update_timer = QtCore.QTimer(self)
+        self._update_timer.setSingleShot(True)
+        self._update_timer.timeout.connect(self._flush_changed)
 
     # -- what the panel asks ------------------------------------------------------------------------------------
     @property
@@ -110,6 +117,7 @@ class FramesModel(QtCore.QAbstractTableModel):
         self._serial.clear()
         self._in_flight.clear()
         self._stale.clear()
+        self._dirty.clear()
         self.total = int(total_hint or 0) if query is not None and not query.filtered else 0
         self.endResetModel()
         self._refresh_timer.stop()
@@ -285,8 +293,24 @@ class FramesModel(QtCore.QAbstractTableModel):
             if where is not None:
                 self.pages[where[0]][where[1]].update(data)
                 rows.append(where[0] * self.page_rows + where[1])
+        self._dirty.update(rows)
+        if self._dirty and not self._update_timer.isActive():
+            wait = self._last_update + UPDATE_MS / 1000.0 - time.monotonic()
+            if wait <= 0:
+                self._flush_changed()
+            else:
+                self._update_timer.start(int(wait * 1000) + 1)
+        if frames and self.query is not None and not self.query.stable and not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+        return len(rows)
+
+    def _flush_changed(self) -> None:
+        """Repaint the rows the feed changed since the last repaint, a range per run of neighbours."""
+        self._update_timer.stop()
+        rows = sorted(r for r in self._dirty if r < self.total)
+        self._dirty.clear()
+        self._last_update = time.monotonic()
         last = len(FRAME_COLUMNS) - 1
-        rows.sort()
         start = prev = None
         for row in rows + [None]:
             if start is not None and (row is None or row != prev + 1):
@@ -295,9 +319,6 @@ class FramesModel(QtCore.QAbstractTableModel):
             if row is not None and start is None:
                 start = row
             prev = row
-        if frames and self.query is not None and not self.query.stable and not self._refresh_timer.isActive():
-            self._refresh_timer.start()
-        return len(rows)
 
     def refresh(self) -> None:
         """Read again the pages on screen (the rows stay until their new page comes); forget the others."""

@@ -36,6 +36,9 @@ _INVALID = QtCore.QModelIndex
 _COUNT_KEYS = ("complete", "total", "failed", "queued", "rendering", "cancelled")
 # Jobs whose sort key changed on the feed move this long after (one re-sort for every answer in between).
 RESORT_MS = 500
+# Changed rows on screen are repainted at once, then at most once in this interval (a busy farm's feed answers
+# twenty times a second, and each repaint of the tree costs Python calls for every cell on screen).
+UPDATE_MS = 200
 
 
 def _runs(rows: Iterable[int]) -> List[Tuple[int, int]]:
@@ -73,6 +76,12 @@ class JobTreeModel(QtCore.QAbstractItemModel):
         self._resort_timer.setSingleShot(True)
         self._resort_timer.setInterval(RESORT_MS)
         self._resort_timer.timeout.connect(self._resort)
+        self._dirty = {}  # type: Dict[int, JobNode]     changed jobs not yet repainted
+        self._last_update = -1e9
+        self._update_timer = QtCore.QTimer(self)
+        self._update_timer.setSingleShot(True)
+        self._update_timer.timeout.connect(self._flush_changed)
+        self._counted = {}  # type: Dict[str, Dict[str, int]]   what each job adds to ``totals``
 
     @property
     def resort_pending(self) -> bool:
@@ -272,6 +281,7 @@ class JobTreeModel(QtCore.QAbstractItemModel):
             gone.update(name for name in self.by_name if name not in jobs)
         for name in gone:
             self._remove_job(name)
+            self._count(name, None)
         changed = []  # type: List[JobNode]
         fresh = []  # type: List[JobNode]
         for name, head in jobs.items():
@@ -287,14 +297,15 @@ class JobTreeModel(QtCore.QAbstractItemModel):
         for node in fresh:
             self.by_name[node.name] = node
             self._register(node)
-        self._emit_changed([n for n in changed if n.row >= 0])
+        for node in changed + fresh:
+            self._count(node.name, node)
+        self._changed_soon(changed)
         self._refilter(changed + fresh)
         if changed and self.sort_column != JOB_NAME:  # a name never changes: only another key may move a job
             self._resort_soon()
         if "revision" in changes:
             self.revision = int(changes["revision"])
         if not changes.get("partial"):
-            self._count_totals()
             self.summaryChanged.emit()
 
     def clear(self) -> None:
@@ -305,6 +316,8 @@ class JobTreeModel(QtCore.QAbstractItemModel):
             self.endRemoveRows()
         self.by_name = {}
         self._nodes = {}
+        self._dirty = {}
+        self._counted = {}
         self.totals = Counter()
         self.revision = 0
         self.summaryChanged.emit()
@@ -367,15 +380,47 @@ class JobTreeModel(QtCore.QAbstractItemModel):
         for sub in node.subjobs:
             self._nodes.pop(sub.id, None)
 
-    def _count_totals(self) -> None:
-        totals = Counter()  # type: Counter
-        for node in self.by_name.values():
-            frames = node.data.get("frames") or {}
-            for key in _COUNT_KEYS:
-                value = frames.get(key)
-                if value:
-                    totals[key.capitalize()] += int(value)
-        self.totals = totals
+    def _count(self, name: str, node: Optional[JobNode]) -> None:
+        """``totals`` without what job ``name`` added before, with what it adds now (None: it is gone); a batch
+        costs its own jobs, not the farm's."""
+        totals = self.totals
+        for key, value in self._counted.pop(name, {}).items():
+            totals[key] -= value
+            if not totals[key]:
+                del totals[key]
+        if node is None:
+            return
+        frames = node.data.get("frames") or {}
+        mine = {}
+        for key in _COUNT_KEYS:
+            try:
+                value = int(frames.get(key) or 0)
+            except (TypeError, ValueError):
+                value = 0
+            if value:
+                mine[key.capitalize()] = value
+                totals[key.capitalize()] += value
+        self._counted[name] = mine
+
+    def _changed_soon(self, nodes: List[JobNode]) -> None:
+        """Repaint these jobs' rows now, or at the end of the interval when rows were repainted less than
+        ``UPDATE_MS`` ago (every change of the interval in one repaint)."""
+        for node in nodes:
+            self._dirty[node.id] = node
+        if not self._dirty or self._update_timer.isActive():
+            return
+        wait = self._last_update + UPDATE_MS / 1000.0 - time.monotonic()
+        if wait <= 0:
+            self._flush_changed()
+        else:
+            self._update_timer.start(int(wait * 1000) + 1)
+
+    def _flush_changed(self) -> None:
+        self._update_timer.stop()
+        nodes = [n for n in self._dirty.values() if n.row >= 0 and self._nodes.get(n.id) is n]
+        self._dirty = {}
+        self._last_update = time.monotonic()
+        self._emit_changed(nodes)
 
     def _emit_changed(self, nodes: List[JobNode]) -> None:
         # Only rows on screen are told: a tree view spends Python calls on every row of a dataChanged (its parent,

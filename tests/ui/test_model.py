@@ -298,3 +298,32 @@ def test_a_reload_that_repeats_the_heads_repaints_and_moves_nothing(model, qtbot
     model.apply_changes(again)  # a reconnect: the summary again, one job moved on
     assert rec.changed == [(1, 1), (0, 0)]  # j1's row, then its subjob's: nothing for the four others
     assert rec.layouts == 0 and rec.inserted == [] and rec.removed == [] and model.revision == 7
+
+
+def test_rows_changed_in_quick_succession_are_repainted_together(model, qtbot):
+    model.apply_changes(F.feed({n: F.job({"s": {"Queued": 2}}) for n in "abc"}, reload=True))
+    rec = Recorder(model)
+    for revision, name in enumerate("abc", 2):
+        head = F.job({"s": {"Queued": 1, "Complete": 1}}, status="Rendering")
+        head["counts_only"] = True
+        model.apply_changes(F.feed({name: head}, revision=revision))
+    assert rec.changed == [(0, 0), (0, 0)]  # the first answer's job row and its subjob, at once
+    assert model.totals["Complete"] == 3 and model.find("c").status == "Rendering"  # the data is there already
+    qtbot.waitUntil(lambda: len(rec.changed) == 5)
+    assert rec.changed[2:] == [(1, 2), (0, 0), (0, 0)]  # the next two in one repaint
+    model.apply_changes(F.feed({}, revision=9, deleted=["a"]))
+    assert model.totals["Complete"] == 2 and model.totals["Total"] == 4
+
+
+def test_frames_changed_in_quick_succession_are_repainted_together(qapp, qtbot, frames, pages):
+    frames.show(FrameQuery("Big", "beauty"), total_hint=100000)
+    frames.set_visible(0, 30)
+    flush(qapp, pages)
+    changed = []
+    frames.dataChanged.connect(lambda tl, br, *roles: changed.append((tl.row(), br.row())))
+    frames.apply_frames({1: {"status": "Rendering"}}, revision=2)
+    frames.apply_frames({2: {"status": "Rendering"}}, revision=3)
+    frames.apply_frames({8: {"progress": 50}, 3: {"status": "Complete"}}, revision=4)
+    assert changed == [(0, 0)] and frames.frame_at(7)["progress"] == 50  # the first at once, the data at once
+    qtbot.waitUntil(lambda: len(changed) == 3)
+    assert changed[1:] == [(1, 2), (7, 7)]
