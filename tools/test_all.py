@@ -5,7 +5,8 @@
    the Maya that ships this Python. A virtual environment of its own: the README's ``.venv`` is the user's, and
    filling it with a pinned PySide6 would change what they installed.
 2. Maya 2022's Python 3.7 with PySide2 in ``.venv37``: the Maya side's tests (tests/maya, tests/ui), against a node run
-   by the first environment's Python.
+   by the first environment's Python. It runs beside the first run (most of either waits on child processes), its
+   output printed whole when it ends.
 3. Python 3.11 with PySide6 (Maya 2025/2026) in ``.venv311`` when the node's Python is not already 3.11.
    ``PYFARM_MATRIX=full`` adds Python 3.13 with PySide6 (Maya 2027) in ``.venv313``.
 
@@ -21,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WINDOWS = sys.platform == "win32"
@@ -98,18 +100,43 @@ def ensure_env(venv: str, base_python: str, install: list[str]) -> str:
     return py
 
 
-def pytest(py: str, paths: list[str], env_extra: dict[str, str], label: str) -> int:
+def pytest_command(py: str, paths: list[str], env_extra: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env.update(env_extra)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    say("%s: pytest %s" % (label, " ".join(paths)))
     # The slowest tests named at the end: what to look at when the suite nears its 15 minutes.
-    code = subprocess.run([py, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", "--durations=25", *paths],
-                          cwd=ROOT,
-                          env=env).returncode
+    return [py, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", "--durations=25", *paths], env
+
+
+def pytest(py: str, paths: list[str], env_extra: dict[str, str], label: str) -> int:
+    command, env = pytest_command(py, paths, env_extra)
+    say("%s: pytest %s" % (label, " ".join(paths)))
+    code = subprocess.run(command, cwd=ROOT, env=env).returncode
     say("%s: %s" % (label, "passed" if code == 0 else "FAILED (pytest exit %d)" % code))
     return code
+
+
+class Beside:
+    """A run of the Maya side's tests beside the node's run (most of either waits on child processes: two at once
+    take little more than the longer one). Its output is kept in a file and printed whole when it ends."""
+
+    def __init__(self, py: str, paths: list[str], env_extra: dict[str, str], label: str) -> None:
+        self.label = label
+        command, env = pytest_command(py, paths, env_extra)
+        say("%s: pytest %s (beside the node's run; its output follows when it ends)" % (label, " ".join(paths)))
+        self.out = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.out, stderr=subprocess.STDOUT)
+
+    def result(self) -> int:
+        code = self.proc.wait()
+        self.out.seek(0)
+        say("%s: its output" % self.label)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(self.out.read())
+        sys.stdout.flush()
+        say("%s: %s" % (self.label, "passed" if code == 0 else "FAILED (pytest exit %d)" % code))
+        return code
 
 
 def main() -> int:
@@ -125,14 +152,13 @@ def main() -> int:
     node_py = ensure_env(os.path.join(ROOT, NODE_VENV), sys.executable, ["-e", ".[test]", *qt])
     node_version = subprocess.run([node_py, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                                   capture_output=True, text=True, check=True).stdout.strip()
-    label = "python %s (node, Maya side with PySide6)" % node_version
-    results[label] = "passed" if pytest(node_py, ["tests"], {}, label) == 0 else "FAILED"
 
     wanted = ["3.7"]
     if node_version != "3.11":
         wanted.append("3.11")
     if os.environ.get("PYFARM_MATRIX") == "full" and node_version != "3.13":
         wanted.append("3.13")
+    maya_runs: list[tuple[str, str]] = []  # (label, python)
     for version in wanted:
         label = "python %s (Maya side, %s)" % (version, "PySide2" if version == "3.7" else "PySide6")
         base = find_python(version)
@@ -141,7 +167,17 @@ def main() -> int:
                                                                                            version))
             results[label] = "skipped (no interpreter)"
             continue
-        py = ensure_env(os.path.join(ROOT, ".venv" + version.replace(".", "")), base, MAYA_DEPS[version])
+        maya_runs.append((label, ensure_env(os.path.join(ROOT, ".venv" + version.replace(".", "")), base,
+                                            MAYA_DEPS[version])))
+
+    # The first Maya-side run goes beside the node's; any further one after it, one at a time.
+    beside = Beside(maya_runs[0][1], MAYA_TESTS, {"PYFARM_NODE_PYTHON": node_py}, maya_runs[0][0]) \
+        if maya_runs else None
+    label = "python %s (node, Maya side with PySide6)" % node_version
+    results[label] = "passed" if pytest(node_py, ["tests"], {}, label) == 0 else "FAILED"
+    if beside is not None:
+        results[beside.label] = "passed" if beside.result() == 0 else "FAILED"
+    for label, py in maya_runs[1:]:
         code = pytest(py, MAYA_TESTS, {"PYFARM_NODE_PYTHON": node_py}, label)
         results[label] = "passed" if code == 0 else "FAILED"
 
