@@ -101,6 +101,11 @@ class StartJournal:
             if self._size >= COMPACT_BYTES and not self._pending and not self._taken:
                 self._truncate()
 
+    def holds(self, attempt: int) -> bool:
+        """Whether the attempt's start is here and not in the store yet: a render younger than the defer."""
+        with self._lock:
+            return attempt in self._pending
+
     def pending(self) -> bool:
         with self._lock:
             return bool(self._pending)

@@ -40,6 +40,12 @@ class FrameEnd:
     stdout: str | None
     progress: float | None
     early_start: tuple[int, float] | None  # a start still in the journal: (pid, started)
+    log: bytes | None = None  # the whole log of an attempt that never got a file: written into the store
+
+    def log_with(self, note: str | None) -> tuple[bytes, int]:
+        """The log the store keeps, with the coordinator's note at its end, and the note's bytes."""
+        line = b"" if note is None else ("\n[pyfarm] %s\n" % note).encode()
+        return (self.log or b"") + line, len(line)
 
     @property
     def ok(self) -> bool:
@@ -110,19 +116,34 @@ class Attempts:
 
     def flush_starts(self) -> None:
         """Write the started reports waiting in the journal into the store, in one transaction."""
+        grown: list[Any] = []
         with self.lock:
             entries = self.journal.take_all()
             if not entries:
                 return
+            # A young log's output so far goes with its start, as a render's first output does once it is no
+            # longer young. Read before the transaction: a log's lock is never taken while the store's is held.
+            stdouts: dict[int, str] = {}
+            for attempt_id in entries:
+                alog = self.logs.opened(attempt_id)
+                if alog is not None:
+                    with alog.lock:
+                        if alog.pending is not None:
+                            grown.append(alog)
+                            alog.saved_at = time.monotonic()
+                            stdouts[attempt_id] = alog.text()
             try:
                 with self.store.write() as txn:
                     for attempt_id, (pid, started) in entries.items():
-                        self.store.record_start(txn, attempt_id, pid, started)
+                        self.store.record_start(txn, attempt_id, pid, started, stdouts.get(attempt_id))
             except BaseException:
                 self.journal.give_back(entries)
                 raise
             finally:
                 self.journal.done(len(entries))
+        for alog in grown:  # the files made outside the lock: a frame's end does not wait on them
+            with alog.lock:
+                alog.spill()
 
     # -- output -------------------------------------------------------------------------------------------------
     def output(self, attempt_id: int, data: bytes = b"", progress: float | None = None,
@@ -132,8 +153,13 @@ class Attempts:
         ``offset`` (remote hosts) is where ``data`` starts in the attempt's output: bytes already here are skipped.
         """
         a = self.current(attempt_id)
-        alog = self.logs.get_or_open(attempt_id, a.log_path, a.note_bytes)
+        # A render of the node's own slots whose start is still in the journal is young: its log stays in memory,
+        # and is written with its end if it ends young (most short frames' whole output comes with their end).
+        young = offset is None and self.journal.holds(attempt_id)
+        alog = self.logs.get_or_open(attempt_id, a.log_path, a.note_bytes, young)
         with alog.lock:
+            if not young:
+                alog.spill()
             if offset is not None and data:
                 seen = alog.received - offset
                 alog.received = max(alog.received, offset + len(data))
@@ -145,12 +171,13 @@ class Attempts:
             if progress is not None:
                 alog.progress = max(0.0, min(100.0, float(progress)))
             now = time.monotonic()
-            due = now - alog.saved_at >= STDOUT_SAVE_SECONDS
+            due = not young and now - alog.saved_at >= STDOUT_SAVE_SECONDS
             if due:
                 alog.saved_at = now
                 fields: dict[str, Any] = {"stdout": alog.text()}
                 if alog.progress is not None:
                     fields["progress"] = alog.progress
+        alog.send()
         if due:
             try:
                 with self.store.write() as txn:
@@ -173,28 +200,36 @@ class Attempts:
         otherwise make two, between one frame's end and the next one's start)."""
         a = self.current(attempt_id)
         now = self.clock()
-        # An attempt whose process printed nothing has no log file: its log reads empty, and a frame's end does not
-        # wait on a file system to make one.
-        alog = self.logs.close(attempt_id)
-        end = FrameEnd(a, exit_code, error, alog.text() if alog else None, alog.progress if alog else None, None)
+        # An attempt whose process printed nothing has no log; one that ended young has its log in memory, written
+        # into the store by this end: a frame's end does not wait on a file system to make a file.
+        alog = self.logs.close(attempt_id, to_file=False)
+        end = FrameEnd(a, exit_code, error, alog.text() if alog else None, alog.progress if alog else None, None,
+                       alog.in_store() if alog else None)
         with self.lock:
             # Under the lock, as the journal's own writes are: a start is written by this transaction or was by an
             # earlier one, never by a later one that would find the frame moved on.
             end.early_start = self.journal.take(attempt_id)
+            if end.log is not None:
+                self.logs.keep_ended(attempt_id, alog)  # the log route reads it there until the end is written
             try:
                 with self.store.write() as txn:
                     status, blocked, leases = self._finish_txn(txn, end, now, next_for)
+            except StaleAttempt:
+                if end.early_start is not None:
+                    self.journal.give_back({attempt_id: end.early_start})
+                self.logs.close(attempt_id)  # moved on meanwhile: a log kept in memory goes to its file after all
+                raise
             except BaseException:
                 if end.early_start is not None:
                     self.journal.give_back({attempt_id: end.early_start})
                 # A retry of this end (the disk was full) must find the log's tail again.
-                keep = getattr(self.logs, "keep_ended", None)
-                if keep is not None:
-                    keep(attempt_id, alog)
+                self.logs.keep_ended(attempt_id, alog)
                 raise
             finally:
                 if end.early_start is not None:
                     self.journal.done()
+            if end.log is not None:
+                self.logs.close(attempt_id, to_file=False)  # in the store now
         if blocked:
             log.warning("host %s is blocklisted for job id %d after %d failed frames", a.host, a.job_id,
                         self.block_after)
@@ -230,11 +265,18 @@ class Attempts:
             blocked = self.store.count_failure(txn, a.job_id, a.host, self.block_after)
         fields["status"] = status
         fields["attempt_id"] = None
+        # e.g. a frame timeout: the log says why the render stopped
+        note = end.error if end.error and end.error not in (end.stdout or "") else None
+        if end.log is not None:
+            attempt_fields["log_text"], note_bytes = end.log_with(note)
+            if note_bytes:
+                attempt_fields["note_bytes"] = a.note_bytes + note_bytes
+            note = None
         self.store.update_attempt(txn, a.id, outcome=Outcome.COMPLETE if end.ok else Outcome.FAILED,
                                   exit_code=end.exit_code, finished=now, error=fields.get("error"), **attempt_fields)
         self.store.update_frames(txn, a.job_id, [a.frame_id], old_status=state[1], subjob_id=a.subjob_id, **fields)
-        if end.error and end.error not in (end.stdout or ""):
-            self.note(txn, a.id, end.error, a.log_path)  # e.g. a frame timeout: the log says why the render stopped
+        if note is not None:
+            self.note(txn, a.id, note, a.log_path)
         leases: list[dict[str, Any]] = []
         if next_for is not None and next_for[1] > 0:
             # Picked after the end is written: a frame requeued by it, or a blocklist it started, counts.

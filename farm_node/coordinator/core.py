@@ -16,7 +16,8 @@ from the injected clock so that lease expiry is tested in milliseconds.
 
 Lock order (a thread holding one lock takes only locks after it): the farm lock (``Coordinator.lock``, one RLock:
 every decision that reads then writes the store), then the store's lock (``Store.write``/``read``), then an attempt
-log's lock. The host registry's and the kill orders' locks are leaves: nothing else is taken while they are held.
+log's lock, a leaf too (a log kept in the database queues its chunks under it and writes them after). The host
+registry's and the kill orders' locks are leaves: nothing else is taken while they are held.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from typing import Any, Callable, Iterable
 
 from farm_node.coordinator.attempt_logs import AttemptLogs
 from farm_node.coordinator.attempts import Attempts
-from farm_node.coordinator.db_logs import DatabaseLogs, LogSource, database_source, file_source
+from farm_node.coordinator.db_logs import DatabaseLogs, LogSource, bytes_source, database_source, file_source
 from farm_node.coordinator.farm import SharedFarm
 from farm_node.coordinator.hosts import HostRegistry, HostState
 from farm_node.coordinator.job_actions import JobActions
@@ -37,6 +38,7 @@ from farm_node.coordinator.leasing import Leasing
 from farm_node.coordinator.liveness import Liveness
 from farm_node.coordinator.remote import RemoteHosts
 from farm_node.coordinator.signals import KillOrders, WorkSignal
+from farm_node.errors import NotFound
 from farm_node.scheduler import Outcome
 from farm_node.start_journal import StartJournal
 from farm_node.store import Store
@@ -214,16 +216,34 @@ class Coordinator:
         """A frame's log (its latest attempt's, or attempt number ``attempt``'s) for the log route: a file, or the
         store's chunks when other coordinators share the store."""
         if not self.store.shared:
-            return file_source(self.actions.log_path(name, subjob, number, attempt))
+            return self._file_log(name, subjob, number, attempt)
         row = self.store.job_row(name)
         frame = self.store.frame_row(row.id, subjob, number)
         ids = self.store.attempt_ids(frame.id)
         if attempt is not None:
             ids = [(n, a) for n, a in ids if n == attempt]
             if not ids:
-                from farm_node.errors import NotFound
                 raise NotFound("frame %d has no attempt %d" % (number, attempt))
         return database_source(self.store, ids[-1][1] if ids else None)
+
+    def _file_log(self, name: str, subjob: str, number: int, attempt: int | None) -> LogSource:
+        """A log of this node's data folder: its file, or while an attempt is young its bytes in memory, or the
+        store's copy of a log that ended young."""
+        row = self.store.job_row(name)
+        frame = self.store.frame_row(row.id, subjob, number)
+        entry = self.store.attempt_log(frame.id, attempt)
+        if entry is None:
+            if attempt is not None:
+                raise NotFound("frame %d has no attempt %d" % (number, attempt))
+            return bytes_source(b"")
+        attempt_id, relative = entry
+        held = self.logs.in_memory(attempt_id)
+        if held is None:
+            path = self.logs.path(relative)
+            if os.path.exists(path):
+                return file_source(path)
+            held = self.store.attempt_log_text(attempt_id) or b""
+        return bytes_source(held)
 
     # -- frames: what render hosts do ---------------------------------------------------------------------------
     def lease(self, host: str, free: int) -> list[dict[str, Any]]:

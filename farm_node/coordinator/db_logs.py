@@ -28,20 +28,33 @@ class DatabaseLog(AttemptLog):
         self.cap = cap
         self.full = self.written >= cap
         self.tail = bytearray()
+        self.pending = None  # in the database from the first byte
+        self.unsent: list[tuple[int, bytes]] = []
         self.progress: float | None = None
         self.saved_at = 0.0
         self.lock = threading.Lock()
 
     def _put(self, data: bytes) -> None:
-        if self.broken is not None:
-            return
-        try:
-            self.store.append_log(self.attempt_id, self.written, data)
-        except StoreError as exc:
-            # The store went away: this log stops (the render does not), and its tail says so, as a full disk's does.
-            self.broken = ("this attempt's log could not be written past byte %d (%s); the render went on without it"
-                           % (self.written, exc))
-            self.tail += ("\n[pyfarm] %s\n" % self.broken).encode()
+        # Under the log's lock: the chunk is only queued with its offset; ``send`` writes it without that lock, for
+        # writing the store takes the store's lock, which comes before a log's (coordinator/core.py, lock order).
+        if self.broken is None:
+            self.unsent.append((self.written, data))
+
+    def send(self) -> None:
+        with self.lock:
+            chunks, self.unsent = self.unsent, []
+        for start, data in chunks:  # a chunk's offset is its key: two senders at once cannot misplace one
+            try:
+                self.store.append_log(self.attempt_id, start, data)
+            except StoreError as exc:
+                # The store went away: this log stops (the render does not), and its tail says so, as a full disk's
+                # does.
+                with self.lock:
+                    self.broken = ("this attempt's log could not be written past byte %d (%s); the render went on"
+                                   " without it" % (start, exc))
+                    self.tail += ("\n[pyfarm] %s\n" % self.broken).encode()
+                    self.unsent.clear()
+                return
 
     def close(self) -> None:
         pass
@@ -52,7 +65,7 @@ class DatabaseLogs(AttemptLogs):
         super().__init__(data_dir, cap)
         self.store = store
 
-    def get_or_open(self, attempt_id: int, relative: str, note_bytes: int) -> AttemptLog:
+    def get_or_open(self, attempt_id: int, relative: str, note_bytes: int, young: bool = False) -> AttemptLog:
         alog = self._open.get(attempt_id)
         if alog is None:
             alog = self._open[attempt_id] = DatabaseLog(self.store, attempt_id, self.cap, note_bytes)
@@ -67,7 +80,8 @@ class DatabaseLogs(AttemptLogs):
                 if alog.broken is not None:
                     return 0
                 alog.written += len(line)
-            return len(line)
+            alog.send()
+            return 0 if alog.broken is not None else len(line)
         self.store.append_log(attempt_id, self.store.log_size(attempt_id), line)
         return len(line)
 
@@ -103,10 +117,14 @@ def file_source(path: str | None) -> LogSource:
     return LogSource(size, chunks)
 
 
+def bytes_source(data: bytes) -> LogSource:
+    return LogSource(len(data), lambda start, end: iter((data[start:end],)) if end > start else iter(()))
+
+
 def database_source(store: Any, attempt_id: int | None) -> LogSource:
     if attempt_id is None:
         return LogSource(0, lambda start, end: iter(()))
     return LogSource(store.log_size(attempt_id), lambda start, end: store.read_log(attempt_id, start, end))
 
 
-__all__ = ["DatabaseLog", "DatabaseLogs", "LogSource", "file_source", "database_source", "TAIL_BYTES"]
+__all__ = ["DatabaseLog", "DatabaseLogs", "LogSource", "bytes_source", "file_source", "database_source", "TAIL_BYTES"]

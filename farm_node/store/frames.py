@@ -202,14 +202,16 @@ class FramesMixin(Database):
     def update_attempt(self, txn: Txn, attempt_id: int, **fields: Any) -> None:
         txn.db.execute(update_sql("attempts", tuple(fields)), (*fields.values(), attempt_id))
 
-    def record_start(self, txn: Txn, attempt_id: int, pid: int, started: float) -> None:
+    def record_start(self, txn: Txn, attempt_id: int, pid: int, started: float, stdout: str | None = None) -> None:
         """A started report written late (the node's own slots): the attempt gets its pid, and its frame the pid,
-        host and start time while the attempt is still the frame's current one."""
+        host and start time (and the output so far, ``stdout``) while the attempt is still the frame's current one."""
         db = txn.db
         db.execute("UPDATE attempts SET pid=? WHERE id=? AND pid IS NULL", (pid, attempt_id))
-        db.execute("UPDATE frames SET host=(SELECT host FROM attempts WHERE id=?), pid=?, started=?, rev=?"
-                   " WHERE id=(SELECT frame_id FROM attempts WHERE id=?) AND attempt_id=?",
-                   (attempt_id, pid, started, txn.rev, attempt_id, attempt_id))
+        more = "" if stdout is None else ", stdout=?"
+        db.execute("UPDATE frames SET host=(SELECT host FROM attempts WHERE id=?), pid=?, started=?%s, rev=?"
+                   " WHERE id=(SELECT frame_id FROM attempts WHERE id=?) AND attempt_id=?" % more,
+                   (attempt_id, pid, started, *(() if stdout is None else (stdout,)), txn.rev, attempt_id,
+                    attempt_id))
 
     def add_note_bytes(self, txn: Txn, attempt_id: int, n: int) -> None:
         txn.db.execute("UPDATE attempts SET note_bytes=note_bytes+? WHERE id=?", (n, attempt_id))
@@ -252,6 +254,23 @@ class FramesMixin(Database):
         with self.read() as db:
             return [(r[0], r[1]) for r in db.execute("SELECT number, log_path FROM attempts WHERE frame_id=?"
                                                      " ORDER BY number", (frame_id,))]
+
+    def attempt_log(self, frame_id: int, number: int | None = None) -> tuple[int, str] | None:
+        """``(attempt id, log path)`` of a frame's latest attempt, or of its attempt ``number``; None if none."""
+        with self.read() as db:
+            if number is None:
+                row = db.execute("SELECT id, log_path FROM attempts WHERE frame_id=? ORDER BY number DESC LIMIT 1",
+                                 (frame_id,)).fetchone()
+            else:
+                row = db.execute("SELECT id, log_path FROM attempts WHERE frame_id=? AND number=?",
+                                 (frame_id, number)).fetchone()
+        return None if row is None else (int(row[0]), row[1])
+
+    def attempt_log_text(self, attempt_id: int) -> bytes | None:
+        """The log an attempt that ended young keeps in the store (None: its log is a file, or it has none)."""
+        with self.read() as db:
+            row = db.execute("SELECT log_text FROM attempts WHERE id=?", (attempt_id,)).fetchone()
+        return None if row is None or row[0] is None else bytes(row[0])
 
     def job_log_paths(self, job_id: int) -> list[str]:
         with self.read() as db:

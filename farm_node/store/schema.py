@@ -127,6 +127,13 @@ CREATE INDEX IF NOT EXISTS frames_rendering ON frames (job_id) WHERE status='Ren
 CREATE INDEX IF NOT EXISTS frames_ended ON frames (job_id, status) WHERE status IN ('Failed', 'Cancelled');
 """),
 )
+MIGRATIONS += (
+    # The whole log of an attempt that ended young (a frame of the node's own slots that ended before its start was
+    # written): written with the frame's end instead of into a file of its own (coordinator/attempt_logs.py).
+    (7, """
+ALTER TABLE attempts ADD COLUMN log_text $BYTES;
+"""),
+)
 MIGRATIONS = tuple(sorted(MIGRATIONS, key=lambda m: m[0]))
 LATEST = MIGRATIONS[-1][0]
 
