@@ -10,12 +10,18 @@ its poll was made with (``answer["watched"]``): a subjob watched since then miss
 its page is read again. After an outage it asks from the revision it had: the node answers with what changed (a
 reconnect costs kilobytes), or with a reload of the summary when it cannot tell.
 
+Answers that bring changes come at most every ``min_interval`` seconds (the next poll waits out the rest): on a busy
+farm the node could answer twenty times a second, and each answer is JSON read on this thread (holding the GIL
+the GUI thread needs for its Python calls) and applied and repainted on the GUI thread; five a second follow a
+farm well enough for the eye and cost a quarter.
+
 The thread never touches a widget. ``stop()`` returns at once; the thread ends when its current poll returns (at
 most ``wait`` seconds plus the client's timeout) and then emits nothing more.
 """
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Optional, Tuple
 
 from maya_plugin.errors import FarmAuthError, FarmError, FarmUnavailable
@@ -37,7 +43,7 @@ class FeedWatcher(QtCore.QObject):
     failed = Signal(object)
 
     def __init__(self, client: Any, wait: float = 20.0, retry_delay: float = 1.0, max_retry_delay: float = 10.0,
-                 parent: Any = None) -> None:
+                 parent: Any = None, min_interval: float = 0.2) -> None:
         super(FeedWatcher, self).__init__(parent)
         self.client = client
         #: (job, subjob) pairs whose frames the feed brings; replaced (never mutated) by the GUI thread
@@ -45,6 +51,7 @@ class FeedWatcher(QtCore.QObject):
         self.wait = float(wait)
         self.retry_delay = float(retry_delay)
         self.max_retry_delay = float(max_retry_delay)
+        self.min_interval = float(min_interval)
         self._stop = threading.Event()
         self._thread = None  # type: Optional[threading.Thread]
         self.revision = 0
@@ -87,6 +94,7 @@ class FeedWatcher(QtCore.QObject):
         down = False
         while not self._stop.is_set():
             watching = self.watching
+            asked = time.monotonic()
             try:
                 answer = self.client.changes(since, wait=self.wait, watch=list(watching))
             except FarmUnavailable as exc:
@@ -114,6 +122,9 @@ class FeedWatcher(QtCore.QObject):
             self.revision = since
             answer["watched"] = watching
             self._emit(self.changes, answer)
+            if answer.get("jobs") or answer.get("deleted"):
+                self._pause(asked + self.min_interval - time.monotonic())
 
     def _pause(self, seconds: float) -> None:
-        self._stop.wait(seconds)
+        if seconds > 0:
+            self._stop.wait(seconds)
