@@ -339,8 +339,13 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
             return  # an answer from a watcher we already replaced
         self.reachable = True
         self.banner.hide()
-        self._slices.extend(_slices(answer, self.model.by_name))
-        if not self._slice_timer.isActive():
+        parts = _slices(answer, self.model.by_name)
+        self._slices.extend(parts)
+        if self._slice_timer.isActive():
+            return
+        if len(parts) > 1:
+            self._slice_timer.start()  # a big answer begins on a turn of its own, after what is waiting (a paint)
+        else:
             self._apply_slice()
 
     def _apply_slice(self) -> None:
