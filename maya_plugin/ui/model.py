@@ -9,9 +9,10 @@ one ``layoutChanged`` when the order moved. A QSortFilterProxyModel would compar
 calls. Every structural change costs the tree view a layout of all its rows (two Python calls a job), so new jobs
 are inserted where the order puts them, and jobs whose sort key changed on the feed are moved by one re-sort
 ``RESORT_MS`` later (at most one layout per interval however fast the feed, and rows do not jump under the cursor
-at every frame); a sort the wrangler asks for is at once. It never resets: a changed job is a ``dataChanged`` of its row and of its subjobs' rows, a new one a row
-insertion, a deleted or filtered-out one a row removal, a job whose subjobs changed is removed and inserted again;
-expansion and selection stay. Indexes carry an integer id looked up in a table, so a stale index finds nothing.
+at every frame); a sort the wrangler asks for is at once. It never resets: a changed job is a ``dataChanged`` of
+its row and of its subjobs' rows (repainted at most every ``UPDATE_MS``), a new one a row insertion, a deleted or
+filtered-out one a row removal, a job whose subjobs changed is removed and inserted again; expansion and selection
+stay. Indexes carry an integer id looked up in a table, so a stale index finds nothing.
 """
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ import time
 from collections import Counter
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from maya_plugin.qt import (DECORATION_ROLE, DISPLAY_ROLE, FOREGROUND_ROLE, TEXT_ALIGNMENT_ROLE, TOOLTIP_ROLE,
-                            QtCore)
+from maya_plugin.qt import (BACKGROUND_ROLE, DECORATION_ROLE, DISPLAY_ROLE, FONT_ROLE, FOREGROUND_ROLE,
+                            TEXT_ALIGNMENT_ROLE, TOOLTIP_ROLE, QtCore)
 from maya_plugin.ui.columns import (JOB_COLUMNS, JOB_NAME, JOB_STATUS, KIND_ROLE, NODE_ROLE, PROGRESS_ROLE,
                                     PROGRESS_TEXT_ROLE, STATUS_ROLE, format_time, job_progress, progress_text)
 from maya_plugin.ui.nodes import KIND_JOB, JobNode, SubjobNode
@@ -33,6 +34,9 @@ __all__ = ["JobTreeModel", "STATUS_ROLE", "PROGRESS_ROLE", "PROGRESS_TEXT_ROLE",
 
 _RIGHT = int(QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
 _INVALID = QtCore.QModelIndex
+# Roles these models never answer, answered first: a delegate asks every cell for them at every paint.
+_UNUSED_ROLES = frozenset((FONT_ROLE, BACKGROUND_ROLE, int(QtCore.Qt.CheckStateRole),
+                           int(QtCore.Qt.SizeHintRole)))
 _COUNT_KEYS = ("complete", "total", "failed", "queued", "rendering", "cancelled")
 # Jobs whose sort key changed on the feed move this long after (one re-sort for every answer in between).
 RESORT_MS = 500
@@ -158,10 +162,12 @@ class JobTreeModel(QtCore.QAbstractItemModel):
     # No flags() here: Qt's own (selectable, enabled) is C++; a Python one is called twice per row at every layout.
 
     def data(self, index: Any, role: int = DISPLAY_ROLE) -> Any:
+        role = int(role)
+        if role in _UNUSED_ROLES:  # four of the seven roles a delegate asks each cell for at every paint
+            return None
         node = self._nodes.get(index.internalId()) if index.isValid() else None
         if node is None:
             return None
-        role = int(role)
         column = index.column()
         if role == DISPLAY_ROLE:
             spec = JOB_COLUMNS[column]
