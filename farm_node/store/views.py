@@ -75,7 +75,10 @@ class QueueReader:
 
     # -- job dictionaries ---------------------------------------------------------------------------------------
     def _job_head(self, db: sqlite3.Connection, row: tuple, per: dict[int, dict[str, int]] | None = None,
-                  facts: FarmFacts | None = None) -> tuple[dict[str, Any], dict[int, tuple]]:
+                  facts: FarmFacts | None = None, blocked: list[str] | None = None,
+                  subjob_rows: Iterable[tuple] | None = None) -> tuple[dict[str, Any], dict[int, tuple]]:
+        """A job's head and its subjobs' (``subs``: id -> (name, dictionary)); ``blocked`` and ``subjob_rows`` (id,
+        name, extra) when the caller read them for many jobs at once (``_heads``)."""
         job_id, name, priority, max_attempts, frame_timeout, paused, submitted, extra = row[:8]
         if per is None:
             per = self._store.counts(job_id, db)
@@ -86,7 +89,9 @@ class QueueReader:
         job = {"status": scheduler.derive_status(total, bool(paused)), "frames": scheduler.summary(total),
                "subjobs": {}, "priority": priority, "max_attempts": max_attempts, "paused": bool(paused),
                "submitted": submitted, "frame_timeout": frame_timeout}
-        blocked = [r[0] for r in db.execute("SELECT host FROM blocklist WHERE job_id=? AND blocked=1", (job_id,))]
+        if blocked is None:
+            blocked = [r[0] for r in db.execute("SELECT host FROM blocklist WHERE job_id=? AND blocked=1",
+                                                (job_id,))]
         if blocked:
             job["blocklist"] = blocked
         keys = json.loads(extra)
@@ -97,8 +102,9 @@ class QueueReader:
             job.setdefault(k, type(default)() if default is not None else None)
         subs: dict[int, tuple] = {}
         subjob_keys: dict[int, dict[str, Any]] = {}
-        for sid, sname, sextra in db.execute("SELECT id, name, extra FROM subjobs WHERE job_id=? ORDER BY id",
-                                             (job_id,)):
+        if subjob_rows is None:
+            subjob_rows = db.execute("SELECT id, name, extra FROM subjobs WHERE job_id=? ORDER BY id", (job_id,))
+        for sid, sname, sextra in subjob_rows:
             c = per.get(sid, {})
             s = scheduler.summary(c)
             sub = {"status": scheduler.derive_status(c, bool(paused)), "complete": s["complete"],
@@ -116,6 +122,24 @@ class QueueReader:
             for sid, text in texts.items():
                 subs[sid][1]["waiting_for"] = text
         return job, subs
+
+    def _heads(self, db: sqlite3.Connection, rows: list[tuple], facts: FarmFacts
+               ) -> Iterator[tuple[tuple, dict[str, Any], dict[int, tuple]]]:
+        """``_job_head`` of many jobs, their subjobs and blocklists read in one statement each for all of them (a
+        summary of 900 jobs, or a poll after a retry of 100, is three statements, not two per job)."""
+        ids = [r[0] for r in rows]
+        subjobs: dict[int, list[tuple]] = {}
+        for sid, job_id, sname, sextra in _rows_in(db, "SELECT id, job_id, name, extra FROM subjobs"
+                                                        " WHERE job_id IN (%s) ORDER BY id", ids):
+            subjobs.setdefault(job_id, []).append((sid, sname, sextra))
+        blocked: dict[int, list[str]] = {}
+        for job_id, host in _rows_in(db, "SELECT job_id, host FROM blocklist WHERE job_id IN (%s) AND blocked=1",
+                                     ids):
+            blocked.setdefault(job_id, []).append(host)
+        for row in rows:
+            job, subs = self._job_head(db, row, facts=facts, blocked=blocked.get(row[0], []),
+                                       subjob_rows=subjobs.get(row[0], ()))
+            yield row, job, subs
 
     def _full_job(self, db: sqlite3.Connection, row: tuple, facts: FarmFacts | None = None) -> dict[str, Any]:
         frames: dict[int, dict[str, Any]] = {}
@@ -153,8 +177,8 @@ class QueueReader:
         with self._store.snapshot() as db:
             revision = self._store.revision
             facts = FarmFacts(db, self._hosts)
-            jobs = {row[1]: self._job_head(db, row, facts=facts)[0]
-                    for row in db.execute(_JOB_HEAD_SQL + " ORDER BY id")}
+            rows = db.execute(_JOB_HEAD_SQL + " ORDER BY id").fetchall()
+            jobs = {row[1]: job for row, job, _ in self._heads(db, rows, facts)}
         for job in jobs.values():
             for sub in job["subjobs"].values():
                 del sub["frames"]
@@ -251,8 +275,8 @@ class QueueReader:
                     watched[sid] = (jname, sname)
             facts = FarmFacts(db, self._hosts)
             if since <= 0 or since < store.floor or since > revision:
-                jobs = {row[1]: self._job_head(db, row, facts=facts)[0]
-                        for row in db.execute(_JOB_HEAD_SQL + " ORDER BY id")}
+                rows = db.execute(_JOB_HEAD_SQL + " ORDER BY id").fetchall()
+                jobs = {row[1]: job for row, job, _ in self._heads(db, rows, facts)}
                 for job in jobs.values():
                     for sub in job["subjobs"].values():
                         del sub["frames"]
@@ -272,8 +296,8 @@ class QueueReader:
             counted = jobs_changed - whole
             sent, refetch = self._watched_frames(db, since, watched, changed)
             jobs: dict[str, Any] = {}
-            for row in _rows_in(db, _JOB_HEAD_SQL + " WHERE id IN (%s)", sorted(whole)):
-                job, subs = self._job_head(db, row, facts=facts)
+            rows = list(_rows_in(db, _JOB_HEAD_SQL + " WHERE id IN (%s)", sorted(whole)))
+            for row, job, subs in self._heads(db, rows, facts):
                 for sid, (_, sub) in subs.items():
                     if sid in sent:
                         sub["frames"] = sent[sid]
