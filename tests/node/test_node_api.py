@@ -277,6 +277,10 @@ def test_cancel_kills_the_whole_process_tree(node_factory, unique_name):
 
 def test_changes_feed_long_poll_wakes_on_change_and_reports_only_what_changed(farm_node_server, unique_name):
     client = farm_node_server.client()
+    # A store that has had a change: a client at 0 gets its reload (a fresh store's revision is 0 too, and a client
+    # there waits for the first change instead of being answered a reload in a loop).
+    still = unique_name()
+    client.submit(seed_job(still, paused=True))  # paused: it changes nothing while the feed is polled
     first = client.changes(0)
     assert first["reload"] is True
     rev = first["revision"]
@@ -307,6 +311,7 @@ def test_changes_feed_long_poll_wakes_on_change_and_reports_only_what_changed(fa
     client.delete(name)
     gone = client.changes(later["revision"])
     assert name in gone["deleted"]
+    client.delete(still)
 
 
 def test_log_offsets_and_workers(farm_node_server, unique_name):
