@@ -33,7 +33,8 @@ def test_random_kills_and_restarts_end_with_every_frame_complete_exactly_once(no
 
     def submit() -> None:
         name = "soak-%d" % len(jobs)
-        node.client().submit(seed_job(name, frames=range(1, FRAMES_PER_JOB + 1), max_attempts=1000))
+        # A minute, not the client's 10 s: a node just restarted on a loaded machine may take that long to answer.
+        node.client(timeout=60).submit(seed_job(name, frames=range(1, FRAMES_PER_JOB + 1), max_attempts=1000))
         jobs.append(name)
 
     submit()
@@ -65,7 +66,7 @@ def test_random_kills_and_restarts_end_with_every_frame_complete_exactly_once(no
             node.start()
             w.start()
         submit()
-    client = node.client()
+    client = node.client(timeout=60)
     for name in jobs:
         wait_for(lambda: client.job(name)["status"] == "Complete", timeout=120 + 2 * ROUNDS,
                  what="soak job %s to complete" % name)
