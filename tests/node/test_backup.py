@@ -117,7 +117,8 @@ def _big_store(path, frames):
 
 
 def test_rolling_backups_keep_count_and_survive_a_kill_mid_write(tmp_path):
-    store = _big_store(str(tmp_path / "farm.sqlite"), 30000)
+    # Big enough that the killed writer is caught mid-file (it writes for about a second), no bigger: it runs often.
+    store = _big_store(str(tmp_path / "farm.sqlite"), 15000)
     rolling = backup.RollingBackups(store.reader, str(tmp_path), interval=1, keep=2)
     first = rolling.run_once(now=1000)
     assert first and rolling.run_once(now=1001) is None  # nothing changed: no new file
