@@ -49,7 +49,6 @@ units}), ``depends_on`` (job names), ``paused``, ``comment``, ``max_attempts`` (
 """
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import shlex
@@ -59,6 +58,22 @@ from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Seq
 from . import frames as _frames
 from . import renderers as _renderers
 from .errors import FrameListError, SubmitError
+from .farm_fields import (
+    MAX_ATTEMPTS,
+    MAX_NAME,
+    Names,
+    _names,
+    check_comment,
+    check_depends_on,
+    check_frame_timeout,
+    check_limits,
+    check_name,
+    check_number,
+    check_paused,
+    check_tags,
+    login,
+)
+from .farm_fields import word as _word
 from .scene import CameraInfo, LayerInfo, SceneInfo
 
 __all__ = ["Subjob", "build_job", "plan_subjobs", "layer_frames", "is_still", "wanted_frames", "select_layers",
@@ -69,16 +84,11 @@ __all__ = ["Subjob", "build_job", "plan_subjobs", "layer_frames", "is_still", "w
 
 #: The program name a frame starts with: the node maps it to Maya's Render (CONTRACT section 3).
 PROGRAM = "render"
-#: Job and subjob names are 1 to 200 characters, none of them "/" (CONTRACT section 1).
-MAX_NAME = 200
-#: The most attempts a job may give a frame (CONTRACT section 6: the node refuses more).
-MAX_ATTEMPTS = 1000
 #: Image prefix tokens that make a name differ per layer, and per camera (DCM renderers.py; DL ForceRenderLayerToken).
 LAYER_TOKENS = ("<layer>", "<renderlayer>", "%l")
 CAMERA_TOKENS = ("<camera>", "%c")
 
 FramesOption = Union[None, str, Iterable[int]]
-Names = Union[None, str, Iterable[str]]
 
 
 class Subjob(NamedTuple):
@@ -93,19 +103,6 @@ class Subjob(NamedTuple):
     use_camera_flag: bool  # add -cam
     image_prefix: Optional[str] = None  # add -im with this prefix
     still: bool = False  # no frame flags: the scene's current frame, without a frame number
-
-
-def check_name(name: Any, what: str = "job") -> str:
-    """``name`` if it is a valid job/subjob name (1-200 characters, no "/"); else SubmitError."""
-    if not isinstance(name, str) or not name.strip():
-        raise SubmitError("the %s name is empty" % what)
-    if "/" in name:
-        raise SubmitError("the %s name %r holds a '/', which names cannot" % (what, name))
-    if name in (".", ".."):
-        raise SubmitError("the %s name cannot be %r" % (what, name))
-    if len(name) > MAX_NAME:
-        raise SubmitError("the %s name is %d characters long; at most %d" % (what, len(name), MAX_NAME))
-    return name
 
 
 def default_job_name(scene_path: str, now: Optional[float] = None) -> str:
@@ -154,14 +151,6 @@ def wanted_frames(option: FramesOption) -> Optional[List[int]]:
     if not values:
         raise FrameListError("the frame list is empty")
     return sorted(set(values))
-
-
-def _names(option: Names) -> Optional[List[str]]:
-    if option is None:
-        return None
-    if isinstance(option, str):
-        return [option]
-    return list(option)
 
 
 def select_layers(scene: SceneInfo, layers: Names = None) -> List[LayerInfo]:
@@ -350,82 +339,6 @@ def frame_argv(scene_path: str, renderer: _renderers.Renderer, first: int, last:
             argv += [renderer.step_flag, str(step)]
     argv.append(scene_path)
     return argv
-
-
-def check_number(value: Any, what: str, low: int, high: Optional[int] = None) -> int:
-    """``value`` if it is a whole number from ``low`` to ``high`` (no upper bound when None); else SubmitError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        span = "%d to %d" % (low, high) if high is not None else "%d or more" % low
-        raise SubmitError("%s must be a whole number, %s; not %r" % (what, span, value))
-    return value
-
-
-def _word(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise SubmitError("%s must be a name, not %r" % (what, value))
-    return value.strip()
-
-
-def check_tags(value: Any) -> List[str]:
-    """Host tags a job requires (CONTRACT section 6), each once, in the order given; SubmitError for a bad one."""
-    tags = []  # type: List[str]
-    for tag in _names(value) or []:
-        tag = _word(tag, "a required host tag")
-        if "," in tag or re.search(r"\s", tag):
-            raise SubmitError("the host tag %r holds a comma or a space; hosts are given tags as --tags a,b" % tag)
-        if tag not in tags:
-            tags.append(tag)
-    return tags
-
-
-def check_limits(value: Any) -> Dict[str, int]:
-    """``{limit name: units}`` a job holds per rendering frame (CONTRACT section 6); SubmitError for a bad one."""
-    if not isinstance(value, Mapping):
-        raise SubmitError("limits must map limit names to units, e.g. {\"arnold\": 1}; not %r" % (value,))
-    out = {}  # type: Dict[str, int]
-    for name, units in value.items():
-        name = _word(name, "a limit")
-        out[name] = check_number(units, "the units of limit %s" % name, 1)
-    return out
-
-
-def check_depends_on(value: Any, job_name: Optional[str] = None) -> List[str]:
-    """Job names a job waits for (CONTRACT section 6), each once; SubmitError for a bad one or the job itself."""
-    names = []  # type: List[str]
-    for name in _names(value) or []:
-        name = check_name(name.strip() if isinstance(name, str) else name, "dependency's job")
-        if job_name is not None and name == job_name:
-            raise SubmitError("the job %r cannot depend on itself" % name)
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def check_frame_timeout(value: Any) -> float:
-    """Seconds a frame may render before the farm stops it: a number above 0; else SubmitError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
-        raise SubmitError("the frame timeout must be a number of seconds above 0, not %r" % (value,))
-    return value
-
-
-def check_comment(value: Any) -> str:
-    if not isinstance(value, str):
-        raise SubmitError("the comment must be text, not %r" % (value,))
-    return value
-
-
-def check_paused(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise SubmitError("paused must be true or false, not %r" % (value,))
-    return value
-
-
-def login() -> str:
-    """The submitter's login (``getpass.getuser()``: LOGNAME, USER, LNAME, USERNAME, then the password database)."""
-    try:
-        return getpass.getuser() or "unknown"
-    except (KeyError, OSError, ImportError):  # no such variable and no password entry (a container, a service)
-        return "unknown"
 
 
 def build_job(scene: SceneInfo, frames: FramesOption = None, layers: Names = None, cameras: Names = None,
