@@ -38,40 +38,20 @@ from maya_plugin.ui.hosts import HostsView
 from maya_plugin.ui.log_view import LogView
 from maya_plugin.ui.messages import describe_error
 from maya_plugin.ui.monitor_actions import PanelActions
+from maya_plugin.ui.monitor_feed import APPLY_SLICE, PanelFeed
 from maya_plugin.ui.model import JobTreeModel
 from maya_plugin.ui.nodes import KIND_SUBJOB, JobNode
 from maya_plugin.ui.settings import FarmSettings
 from maya_plugin.ui.style import SEVERITY_COLORS, STATUSES
 from maya_plugin.ui.tasks import TaskRunner
 
-__all__ = ["MonitorPanel"]
+__all__ = ["MonitorPanel", "APPLY_SLICE"]
 
 # New jobs are shown expanded while the farm holds at most this many (a studio queue is read collapsed).
 EXPAND_UP_TO = 30
-# Jobs of one answer applied in one go; a bigger answer (a reload of a studio queue) is applied in slices.
-APPLY_SLICE = 100
 
 
-def _slices(answer: Dict[str, Any], known: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """An answer of the feed as answers of at most ``APPLY_SLICE`` jobs, in order: the first removes what a reload
-    no longer has, the last carries what the frames table needs (the others are ``partial``)."""
-    jobs = answer.get("jobs") or {}
-    if len(jobs) <= APPLY_SLICE:
-        return [answer]
-    names = list(jobs)
-    deleted = list(answer.get("deleted") or ())
-    if answer.get("reload"):
-        deleted.extend(name for name in known if name not in jobs)
-    out = []
-    for i in range(0, len(names), APPLY_SLICE):
-        part = dict(answer, jobs={n: jobs[n] for n in names[i:i + APPLY_SLICE]}, reload=False,
-                    deleted=deleted if i == 0 else [], partial=i + APPLY_SLICE < len(names))
-        out.append(part)
-    out[-1]["refresh"] = bool(answer.get("reload"))  # the frames table reads its page again after a reload
-    return out
-
-
-class MonitorPanel(PanelActions, QtWidgets.QWidget):
+class MonitorPanel(PanelActions, PanelFeed, QtWidgets.QWidget):
     """Everything the artist watches and does on the farm; the same widget docked in Maya or as a window."""
 
     #: a line for the status bar: (text, is_error)
@@ -296,23 +276,6 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
         self._start_feed()
         self.refresh_hosts()
 
-    def _start_feed(self) -> None:
-        self._stop_watcher()
-        watcher = FeedWatcher(self.client, wait=self.feed_wait, parent=self)
-        watcher.watching = (self.frames.key,) if self.frames.key else ()
-        queued = QtCore.Qt.QueuedConnection
-        watcher.changes.connect(self._on_changes, queued)
-        watcher.unreachable.connect(self._on_unreachable, queued)
-        watcher.reachable.connect(self._on_reachable, queued)
-        watcher.failed.connect(self._on_feed_failed, queued)
-        self.watcher = watcher
-        watcher.start()
-
-    def _stop_watcher(self) -> None:
-        if self.watcher is not None:
-            self.watcher.stop()
-            self.watcher = None
-
     def shutdown(self) -> None:
         """Stop the feed thread, the timers and every pending answer (the panel is closing)."""
         self._stop_watcher()
@@ -332,111 +295,6 @@ class MonitorPanel(PanelActions, QtWidgets.QWidget):
             return
         self.runner.submit(self.client.frames, query.job, query.subjob, offset, limit, on_done=done,
                            on_error=failed, **query.page_args())
-
-    # -- the feed ---------------------------------------------------------------------------------------------------
-    def _on_changes(self, answer: Dict[str, Any]) -> None:
-        if self.sender() is not None and self.sender() is not self.watcher:
-            return  # an answer from a watcher we already replaced
-        self.reachable = True
-        self.banner.hide()
-        parts = _slices(answer, self.model.by_name)
-        self._slices.extend(parts)
-        if self._slice_timer.isActive():
-            return
-        if len(parts) > 1:
-            self._slice_timer.start()  # a big answer begins on a turn of its own, after what is waiting (a paint)
-        else:
-            self._apply_slice()
-
-    def _apply_slice(self) -> None:
-        """One slice of the answers waiting, then back to the event loop: a reload of 900 jobs is applied in a few
-        short steps, not one long one (the GUI thread is Maya's)."""
-        if self._slices:
-            self._apply(self._slices.popleft())
-        if self._slices:
-            self._slice_timer.start()
-
-    def _apply(self, answer: Dict[str, Any]) -> None:
-        self.model.apply_changes(answer)
-        last = not answer.get("partial")
-        key = self.frames.key
-        if key is not None:
-            job = (answer.get("jobs") or {}).get(key[0])
-            if self.model.find(*key) is None:
-                self.frames.close_subjob()
-                self.log_view.follow(None)
-                if self.watcher is not None:
-                    self.watcher.watching = ()
-            elif last and (list(key) in (answer.get("refetch") or ()) or key not in answer.get("watched", (key,))
-                           or answer.get("reload") or answer.get("refresh")):
-                self.frames.model.refresh()  # too many changes to send, or a poll that did not watch it yet
-            elif job:
-                frames = (job.get("subjobs") or {}).get(key[1], {}).get("frames") or {}
-                self.frames.set_total(self.model.find(*key).total)
-                self.frames.model.apply_frames(frames, answer.get("revision", 0))
-                self._log_frame_changed(key, frames)
-        name = self.details.job
-        if name is not None:
-            node = self.model.find(name)
-            if node is None:
-                self.details.show_job(None)
-            elif name in (answer.get("jobs") or {}):
-                self.details.show_job(name, node.data)
-        self._update_actions()
-
-    def _log_frame_changed(self, key: Tuple[str, str], frames: Dict[Any, Any]) -> None:
-        followed = self.log_view.key
-        if followed is not None and followed[:2] == key and followed[2] in frames:
-            row = self.frames.model.row_of(followed[2])
-            frame = self.frames.model.frame_at(row) if row >= 0 else frames[followed[2]]
-            self.log_view.frame_changed(frame)
-
-    def _on_unreachable(self, text: str) -> None:
-        self.reachable = False
-        self.banner.setText("The farm does not answer: %s. Retrying by itself..." % text.rstrip("."))
-        self.banner.show()
-        self._update_summary()
-
-    def _on_reachable(self) -> None:
-        self.reachable = True
-        self.banner.hide()
-        self._say("The farm answers again.")
-        self.refresh_hosts()
-
-    def _on_feed_failed(self, exc: BaseException) -> None:
-        self.banner.setText(describe_error(exc, "follow the farm"))
-        self.banner.show()
-
-    def refresh_hosts(self) -> None:
-        """Ask for the farm's hosts (off the GUI thread)."""
-        if self.client is None or self._hosts_busy or self.runner.closed:
-            return
-        self._hosts_busy = True
-        self.runner.submit(self.client.workers, on_done=self._got_hosts, on_error=self._hosts_failed)
-
-    def _got_hosts(self, workers: List[Dict[str, Any]]) -> None:
-        self._hosts_busy = False
-        self.hosts_error = ""
-        self.hosts_view.update_workers(workers)
-        self._update_summary()
-
-    def _hosts_failed(self, exc: BaseException) -> None:
-        self._hosts_busy = False  # the banner reports an unreachable farm; the list keeps its last state
-        self.hosts_error = describe_error(exc, "list the hosts")
-
-    def _update_summary(self) -> None:
-        totals = self.model.totals
-        parts = ["%s %d" % (status, totals.get(status, 0)) for status in ("Rendering", "Queued", "Failed")]
-        if totals.get("Complete"):
-            parts.append("Complete %d" % totals["Complete"])
-        workers = self.hosts_view.workers
-        hosts = "hosts busy %d of %d" % (self.hosts_view.busy(), len(workers)) if workers else "no hosts listed"
-        shown = len(self.model.jobs)
-        jobs = "%d jobs" % len(self.model.by_name) + ("" if shown == len(self.model.by_name) else " (%d shown)" % shown)
-        text = "%s: %s; %s" % (jobs, ", ".join(parts), hosts)
-        if self.reachable is False:
-            text += " (farm unreachable)"
-        self.summary_label.setText(text)
 
     def refresh(self) -> None:
         """Read everything again: the summary (a new feed from revision 0), the open page, the hosts (F5)."""

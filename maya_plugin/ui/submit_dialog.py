@@ -6,11 +6,12 @@
 - The farm address and token are remembered (``FarmSettings``); the rest is read from the scene each time the
   dialog is opened or "Re-read scene" is pressed: layers and cameras as check lists, the renderer, the default frame
   range and job name (as placeholders: a field left empty keeps each layer's own value).
-- Scheduling (CONTRACT section 6): required host tags, limits with their units, jobs to depend on, submit paused,
-  comment, max attempts, frame timeout. The choices come from the farm (``read_farm_choices``: the hosts' tags, the
-  limits, the jobs), read on a worker thread when the dialog opens with an address, when "Read farm" is pressed and
-  when the address or token changes. A farm without limits (``GET /api/limits`` answers 404) offers none, quietly.
-  What the lists show is bounded (``MAX_CHOICES``): the GUI thread never does work that grows with the farm.
+- Scheduling (CONTRACT section 6; the ``FarmFields`` tab of farm_fields.py): required host tags, limits with their
+  units, jobs to depend on, submit paused, comment, max attempts, frame timeout. The choices come from the farm
+  (``read_farm_choices``: the hosts' tags, the limits, the jobs), read on a worker thread when the dialog opens with
+  an address, when "Read farm" is pressed and when the address or token changes. A farm without limits
+  (``GET /api/limits`` answers 404) offers none, quietly. What the lists show is bounded (``MAX_CHOICES``): the GUI
+  thread never does work that grows with the farm.
 - The pre-flight checks are run on the scene as read (no Maya call) whenever an option changes, shortly after the
   last keystroke, and shown with their severity, each message wrapped in full; an ``error`` disables sending.
 - "Submit" reads the scene once more on the GUI thread (it may have been saved since), checks again, then builds and
@@ -19,10 +20,12 @@
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from maya_plugin.errors import FarmError, FarmNotFound, PreflightFailed, SubmitError
+from maya_plugin.errors import FarmError, PreflightFailed, SubmitError
 from maya_plugin.qt import QtCore, QtWidgets, Signal
+from maya_plugin.ui.farm_fields import (DEFAULT_MAX_ATTEMPTS, MAX_CHOICES, NO_FARM_NOTE, FarmChoices, FarmFields,
+                                        add_checkable, checked_values, read_farm_choices)
 from maya_plugin.ui.messages import describe_error
 from maya_plugin.ui.settings import FarmSettings
 from maya_plugin.ui.style import SEVERITY_COLORS
@@ -31,63 +34,6 @@ from maya_plugin.ui.tasks import TaskRunner
 __all__ = ["SubmitDialog", "FarmChoices", "read_farm_choices", "MAX_CHOICES", "DEFAULT_MAX_ATTEMPTS"]
 
 _SCENE_RENDERER = ""  # the renderer combo's first entry: keep the scene's (each layer's) renderer
-#: At most this many tags, limits and jobs are offered (the rest can be typed): the GUI thread's work stays bounded.
-MAX_CHOICES = 200
-#: The farm's default attempts per frame (CONTRACT section 1), shown and sent as such.
-DEFAULT_MAX_ATTEMPTS = 3
-_FINISHED = ("Complete", "Cancelled")
-
-
-class FarmChoices(NamedTuple):
-    """What the farm offers the scheduling fields, already sorted and bounded (made on a worker thread)."""
-
-    tags: Tuple[str, ...]  # every tag some host has
-    limits: Tuple[Tuple[str, int, int], ...]  # (name, capacity, in use)
-    jobs: Tuple[Tuple[str, str], ...]  # (name, status): unfinished first, then the newest
-    job_count: int  # jobs on the farm, of which ``jobs`` shows at most MAX_CHOICES
-    has_limits: bool  # False: this farm has no limits route (404)
-
-
-def read_farm_choices(client: Any) -> FarmChoices:
-    """The hosts' tags, the limits and the jobs of the farm, through ``client`` (network: never on the GUI thread).
-
-    Workers without a ``tags`` key have none (older nodes); ``FarmNotFound`` from ``limits()`` means the farm has no
-    limits. Other FarmErrors are raised.
-    """
-    tags = set()  # type: set
-    for worker in client.workers():
-        for tag in worker.get("tags") or ():
-            if isinstance(tag, str) and tag:
-                tags.add(tag)
-    has_limits = True
-    try:
-        limits = client.limits()
-    except FarmNotFound:
-        limits, has_limits = {}, False
-    limit_rows = []
-    for name, limit in sorted(limits.items()):
-        limit = limit if isinstance(limit, dict) else {}
-        limit_rows.append((str(name), int(limit.get("capacity") or 0), int(limit.get("in_use") or 0)))
-    jobs = (client.summary() or {}).get("jobs") or {}
-    ranked = sorted(jobs.items(), key=lambda kv: (kv[1].get("status") in _FINISHED,
-                                                  -float(kv[1].get("submitted") or 0), kv[0]))
-    return FarmChoices(tags=tuple(sorted(tags)[:MAX_CHOICES]), limits=tuple(limit_rows[:MAX_CHOICES]),
-                       jobs=tuple((name, str(job.get("status") or "")) for name, job in ranked[:MAX_CHOICES]),
-                       job_count=len(jobs), has_limits=has_limits)
-
-
-def _checked(widget: Any) -> List[str]:
-    return [widget.item(i).data(QtCore.Qt.UserRole) or widget.item(i).text() for i in range(widget.count())
-            if widget.item(i).checkState() == QtCore.Qt.Checked]
-
-
-def _checkable(widget: Any, text: str, value: str, on: bool) -> Any:
-    item = QtWidgets.QListWidgetItem(text)
-    item.setData(QtCore.Qt.UserRole, value)
-    item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
-    item.setCheckState(QtCore.Qt.Checked if on else QtCore.Qt.Unchecked)
-    widget.addItem(item)
-    return item
 
 
 class _CheckRows(QtWidgets.QWidget):
@@ -143,12 +89,9 @@ class SubmitDialog(QtWidgets.QDialog):
         self.summary = None  # type: Any
         self.snapshot = None  # type: Any
         self.checks = []  # type: List[Any]
-        self.choices = None  # type: Optional[FarmChoices]
-        self.limit_units = {}  # type: Dict[str, Any]
         self._default_layers = []  # type: List[str]
         self._default_cameras = []  # type: List[str]
         self._sending = False
-        self._farm_asked = 0  # the latest farm read asked for; older answers are dropped
         self._farm_read_for = None  # type: Optional[Tuple[str, str]]
         self._build()
         self._check_timer = QtCore.QTimer(self)
@@ -159,6 +102,19 @@ class SubmitDialog(QtWidgets.QDialog):
         self.reload_scene()
         if self.farm()[0]:
             self.read_farm()
+
+    # -- the farm's choices, as the scheduling fields hold them --------------------------------------------------------
+    @property
+    def choices(self) -> Optional[FarmChoices]:
+        return self.farm_fields.choices
+
+    @property
+    def limit_units(self) -> Dict[str, Any]:
+        return self.farm_fields.limit_units
+
+    @property
+    def _farm_asked(self) -> int:
+        return self.farm_fields.asked
 
     # -- building ---------------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -219,7 +175,19 @@ class SubmitDialog(QtWidgets.QDialog):
 
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(scene_tab, "Layers and cameras")
-        self.tabs.addTab(self._build_scheduling(), "Scheduling")
+        self.farm_fields = FarmFields(self.runner)
+        self.farm_fields.read_done.connect(self.farm_read)
+        # the scheduling widgets, by the names the dialog has always had
+        self.tags_list = self.farm_fields.tags_list
+        self.limits_tree = self.farm_fields.limits_tree
+        self.depends_list = self.farm_fields.depends_list
+        self.depends_edit = self.farm_fields.depends_edit
+        self.paused_check = self.farm_fields.paused_check
+        self.comment_edit = self.farm_fields.comment_edit
+        self.attempts_spin = self.farm_fields.attempts_spin
+        self.timeout_spin = self.farm_fields.timeout_spin
+        self.farm_note = self.farm_fields.farm_note
+        self.tabs.addTab(self.farm_fields, "Scheduling")
 
         self.check_rows = _CheckRows()
         self.checks_area = QtWidgets.QScrollArea()
@@ -255,65 +223,15 @@ class SubmitDialog(QtWidgets.QDialog):
         layout.addLayout(buttons)
         self.resize(600, 760)
 
-    def _build_scheduling(self) -> Any:
-        self.tags_list = QtWidgets.QListWidget()
-        self.tags_list.setToolTip("The job's frames go only to hosts that have every tag ticked")
-        self.limits_tree = QtWidgets.QTreeWidget()
-        self.limits_tree.setHeaderLabels(["Limit", "Units", "In use"])
-        self.limits_tree.setRootIsDecorated(False)
-        self.limits_tree.setToolTip("Each rendering frame holds this many units of the limits ticked")
-        self.depends_list = QtWidgets.QListWidget()
-        self.depends_list.setToolTip("The job starts when every job ticked is Complete")
-        self.depends_edit = QtWidgets.QLineEdit()
-        self.depends_edit.setPlaceholderText("other jobs to wait for: names, comma-separated")
-        self.paused_check = QtWidgets.QCheckBox("Submit paused")
-        self.comment_edit = QtWidgets.QLineEdit()
-        self.comment_edit.setPlaceholderText("a note for the wranglers")
-        self.attempts_spin = QtWidgets.QSpinBox()
-        self.attempts_spin.setRange(1, 1000)
-        self.attempts_spin.setValue(DEFAULT_MAX_ATTEMPTS)
-        self.attempts_spin.setToolTip("How many times a frame is tried before it is Failed")
-        self.timeout_spin = QtWidgets.QSpinBox()
-        self.timeout_spin.setRange(0, 7 * 24 * 3600)
-        self.timeout_spin.setSingleStep(60)
-        self.timeout_spin.setSuffix(" s")
-        self.timeout_spin.setSpecialValueText("none")
-        self.timeout_spin.setToolTip("A frame rendering longer than this is stopped and counts as failed")
-        self.farm_note = QtWidgets.QLabel("Give the farm's address to choose tags, limits and jobs to wait for.")
-        self.farm_note.setWordWrap(True)
-        for widget in (self.tags_list, self.limits_tree, self.depends_list):
-            widget.setMinimumHeight(60)
-
-        tab = QtWidgets.QWidget()
-        form = QtWidgets.QFormLayout(tab)
-        form.addRow(self.farm_note)
-        form.addRow("Required tags", self.tags_list)
-        form.addRow("Limits", self.limits_tree)
-        depends = QtWidgets.QVBoxLayout()
-        depends.addWidget(self.depends_list)
-        depends.addWidget(self.depends_edit)
-        form.addRow("Depends on", depends)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.paused_check)
-        row.addStretch(1)
-        row.addWidget(QtWidgets.QLabel("Max attempts"))
-        row.addWidget(self.attempts_spin)
-        row.addWidget(QtWidgets.QLabel("Frame timeout"))
-        row.addWidget(self.timeout_spin)
-        form.addRow(row)
-        form.addRow("Comment", self.comment_edit)
-        return tab
-
     def _connect_changes(self) -> None:
-        for edit in (self.name_edit, self.frames_edit, self.comment_edit, self.depends_edit):
+        for edit in (self.name_edit, self.frames_edit):
             edit.textChanged.connect(self.schedule_checks)
         self.renderer_combo.currentIndexChanged.connect(self.schedule_checks)
-        for spin in (self.priority_spin, self.chunk_spin, self.attempts_spin, self.timeout_spin):
+        for spin in (self.priority_spin, self.chunk_spin):
             spin.valueChanged.connect(self.schedule_checks)
-        for widget in (self.layers_list, self.cameras_list, self.tags_list, self.depends_list):
+        for widget in (self.layers_list, self.cameras_list):
             widget.itemChanged.connect(self.schedule_checks)
-        self.limits_tree.itemChanged.connect(self.schedule_checks)
-        self.paused_check.toggled.connect(self.schedule_checks)
+        self.farm_fields.changed.connect(self.schedule_checks)
         self.url_edit.editingFinished.connect(self._farm_changed)
         self.token_edit.editingFinished.connect(self._farm_changed)
 
@@ -353,96 +271,36 @@ class SubmitDialog(QtWidgets.QDialog):
     def _fill(widget: Any, items: Any) -> None:
         widget.clear()
         for name, on in items:
-            _checkable(widget, name, name, on)
+            add_checkable(widget, name, name, on)
 
     # -- the farm's choices -----------------------------------------------------------------------------------------
     def read_farm(self) -> bool:
         """Ask the farm for its tags, limits and jobs, off the GUI thread. False when there is no address."""
         url, token = self.farm()
         if not url:
-            self.farm_note.setText("Give the farm's address to choose tags, limits and jobs to wait for.")
+            self.farm_fields.say(NO_FARM_NOTE)
             return False
         try:
             client = self.client_factory(url, token or None)
         except (FarmError, ValueError) as exc:
-            self.farm_note.setText(describe_error(exc, "read the farm"))
+            self.farm_fields.say(describe_error(exc, "read the farm"))
             return False
-        self._farm_asked += 1
-        asked, self._farm_read_for = self._farm_asked, (url, token)
-        self.farm_note.setText("Reading the farm's host tags, limits and jobs ...")
-        self.runner.submit(read_farm_choices, client, on_done=lambda got: self._farm_answered(asked, got),
-                           on_error=lambda exc: self._farm_failed(asked, exc))
+        self._farm_read_for = (url, token)
+        self.farm_fields.read(client)
         return True
 
     def _farm_changed(self) -> None:
         if self.farm() != self._farm_read_for:
             self.read_farm()
 
-    def _farm_answered(self, asked: int, choices: FarmChoices) -> None:
-        if asked != self._farm_asked:
-            return
-        self.choices = choices
-        keep_tags = set(_checked(self.tags_list))
-        keep_jobs = set(_checked(self.depends_list))
-        keep_limits = self.chosen_limits()
-        for widget in (self.tags_list, self.depends_list, self.limits_tree):
-            widget.blockSignals(True)
-        self.tags_list.clear()
-        for tag in choices.tags:
-            _checkable(self.tags_list, tag, tag, tag in keep_tags)
-        self.depends_list.clear()
-        for name, status in choices.jobs:
-            _checkable(self.depends_list, "%s  (%s)" % (name, status) if status else name, name, name in keep_jobs)
-        self.limits_tree.clear()
-        self.limit_units = {}
-        for name, capacity, in_use in choices.limits:
-            item = QtWidgets.QTreeWidgetItem([name, "", "%d of %d" % (in_use, capacity)])
-            item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
-            item.setCheckState(0, QtCore.Qt.Checked if name in keep_limits else QtCore.Qt.Unchecked)
-            item.setData(0, QtCore.Qt.UserRole, name)
-            self.limits_tree.addTopLevelItem(item)
-            units = QtWidgets.QSpinBox()
-            units.setRange(1, max(1, capacity) if capacity else 1000)
-            units.setValue(keep_limits.get(name, 1))
-            units.valueChanged.connect(self.schedule_checks)
-            self.limits_tree.setItemWidget(item, 1, units)
-            self.limit_units[name] = units
-        for widget in (self.tags_list, self.depends_list, self.limits_tree):
-            widget.blockSignals(False)
-        notes = []
-        if not choices.tags:
-            notes.append("no host of this farm has tags")
-        if not choices.limits:
-            notes.append("it has no limits")
-        if choices.job_count > len(choices.jobs):
-            notes.append("%d of its %d jobs are listed (unfinished and newest first): type others below"
-                         % (len(choices.jobs), choices.job_count))
-        self.farm_note.setText(("Choices read from the farm: %s." % "; ".join(notes)) if notes
-                               else "Choices read from the farm.")
-        self.schedule_checks()
-        self.farm_read.emit()
-
-    def _farm_failed(self, asked: int, exc: BaseException) -> None:
-        if asked != self._farm_asked:
-            return
-        self.choices = None
-        self.farm_note.setText(describe_error(exc, "read the farm's tags, limits and jobs"))
-        self.farm_read.emit()
-
     def chosen_limits(self) -> Dict[str, int]:
-        chosen = {}  # type: Dict[str, int]
-        for i in range(self.limits_tree.topLevelItemCount()):
-            item = self.limits_tree.topLevelItem(i)
-            if item.checkState(0) == QtCore.Qt.Checked:
-                name = item.data(0, QtCore.Qt.UserRole)
-                chosen[name] = self.limit_units[name].value() if name in self.limit_units else 1
-        return chosen
+        return self.farm_fields.chosen_limits()
 
     # -- options ----------------------------------------------------------------------------------------------------
     def options(self) -> Dict[str, Any]:
         """The options for ``job_from_scene``: what differs from the scene's defaults, and the scheduling fields."""
         options = {"priority": self.priority_spin.value(), "frames_per_task": self.chunk_spin.value(),
-                   "max_attempts": self.attempts_spin.value()}  # type: Dict[str, Any]
+                   "max_attempts": self.farm_fields.attempts_spin.value()}  # type: Dict[str, Any]
         name = self.name_edit.text().strip()
         if name:
             options["name"] = name
@@ -452,31 +310,13 @@ class SubmitDialog(QtWidgets.QDialog):
         renderer = self.renderer_combo.currentData()
         if renderer:
             options["renderer"] = renderer
-        layers = _checked(self.layers_list)
+        layers = checked_values(self.layers_list)
         if layers != self._default_layers:
             options["layers"] = layers
-        cameras = _checked(self.cameras_list)
+        cameras = checked_values(self.cameras_list)
         if cameras != self._default_cameras:
             options["cameras"] = cameras
-        tags = _checked(self.tags_list)
-        if tags:
-            options["requires"] = tags
-        limits = self.chosen_limits()
-        if limits:
-            options["limits"] = limits
-        depends = _checked(self.depends_list)
-        for typed in self.depends_edit.text().split(","):
-            if typed.strip() and typed.strip() not in depends:
-                depends.append(typed.strip())
-        if depends:
-            options["depends_on"] = depends
-        if self.paused_check.isChecked():
-            options["paused"] = True
-        comment = self.comment_edit.text().strip()
-        if comment:
-            options["comment"] = comment
-        if self.timeout_spin.value() > 0:
-            options["frame_timeout"] = self.timeout_spin.value()
+        options.update(self.farm_fields.options())
         return options
 
     def farm(self) -> Any:
