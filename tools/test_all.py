@@ -2,13 +2,14 @@
 """Run the whole test suite on the Maya matrix: the README's test command, and what .ci/run runs.
 
 1. The node's Python (the interpreter running this script, 3.10+) in ``.venv-test``: every test, with the PySide6 of
-   the Maya that ships this Python. A virtual environment of its own: the README's ``.venv`` is the user's, and
-   filling it with a pinned PySide6 would change what they installed.
+   the Maya that ships this Python, in two runs side by side: the node's tests (tests/node) in this process's run,
+   and beside it the command line's and the Maya side's (tests/cli, tests/maya, tests/ui). Most of any run waits on
+   child processes, so two at once take little more than the longer one. A virtual environment of its own: the
+   README's ``.venv`` is the user's, and filling it with a pinned PySide6 would change what they installed.
 2. Maya 2022's Python 3.7 with PySide2 in ``.venv37``: the Maya side's tests (tests/maya, tests/ui), against a node run
-   by the first environment's Python. It runs beside the first run (most of either waits on child processes), its
-   output printed whole when it ends.
+   by the first environment's Python, after the first beside run (its output printed whole when it ends).
 3. Python 3.11 with PySide6 (Maya 2025/2026) in ``.venv311`` when the node's Python is not already 3.11.
-   ``PYFARM_MATRIX=full`` adds Python 3.13 with PySide6 (Maya 2027) in ``.venv313``.
+   ``PYFARM_MATRIX=full`` adds Python 3.13 with PySide6 (Maya 2027) in ``.venv313``. These too run beside.
 
 Each environment (all of them this script's own) is made and filled on first use and refilled when pyproject.toml
 changes, with a line saying which and where. An interpreter that cannot be found is skipped with a line saying so;
@@ -23,10 +24,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WINDOWS = sys.platform == "win32"
 MAYA_TESTS = ["tests/maya", "tests/ui"]
+# The node's environment runs them all, in two runs side by side.
+NODE_TESTS = ["tests/node", "tests/test_versions.py"]
+BESIDE_TESTS = ["tests/cli", "tests/maya", "tests/ui"]
 NODE_VENV = ".venv-test"   # not the README's .venv: that one is the user's own
 MAYA_DEPS = {
     "3.7": ["requests", "PySide2==5.15.2.1", "pytest>=7,<8", "pytest-qt>=4.2", "pytest-timeout"],
@@ -100,6 +106,20 @@ def ensure_env(venv: str, base_python: str, install: list[str]) -> str:
     return py
 
 
+def node_tests() -> list[str]:
+    """NODE_TESTS, and any test file or folder under tests/ that neither run names (a new one is never left out)."""
+    named = NODE_TESTS + BESIDE_TESTS
+    paths = list(NODE_TESTS)
+    for name in sorted(os.listdir(os.path.join(ROOT, "tests"))):
+        path, full = "tests/" + name, os.path.join(ROOT, "tests", name)
+        if path in named:
+            continue
+        if (name.startswith("test_") and name.endswith(".py")) or (
+                os.path.isdir(full) and glob.glob(os.path.join(full, "**", "test_*.py"), recursive=True)):
+            paths.append(path)
+    return paths
+
+
 def pytest_command(py: str, paths: list[str], env_extra: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env.update(env_extra)
@@ -118,25 +138,41 @@ def pytest(py: str, paths: list[str], env_extra: dict[str, str], label: str) -> 
 
 
 class Beside:
-    """A run of the Maya side's tests beside the node's run (most of either waits on child processes: two at once
-    take little more than the longer one). Its output is kept in a file and printed whole when it ends."""
+    """Runs of tests beside the node's run, one after the other in a thread of their own (most of any run waits on
+    child processes: two at once take little more than the longer one). Each run's output is kept in a file and
+    printed whole when all of them have ended."""
 
-    def __init__(self, py: str, paths: list[str], env_extra: dict[str, str], label: str) -> None:
-        self.label = label
-        command, env = pytest_command(py, paths, env_extra)
-        say("%s: pytest %s (beside the node's run; its output follows when it ends)" % (label, " ".join(paths)))
-        self.out = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.out, stderr=subprocess.STDOUT)
+    def __init__(self, runs: list[tuple[str, str, list[str], dict[str, str]]]) -> None:
+        self.runs = runs  # (label, python, paths, extra environment)
+        self.codes: list[int] = []
+        self.outs: list[Any] = []
+        for label, _, paths, _ in runs:
+            say("%s: pytest %s (beside the node's run; its output follows when it ends)" % (label, " ".join(paths)))
+        self.thread = threading.Thread(target=self._run_all, daemon=True)
+        self.thread.start()
 
-    def result(self) -> int:
-        code = self.proc.wait()
-        self.out.seek(0)
-        say("%s: its output" % self.label)
-        sys.stdout.flush()
-        sys.stdout.buffer.write(self.out.read())
-        sys.stdout.flush()
-        say("%s: %s" % (self.label, "passed" if code == 0 else "FAILED (pytest exit %d)" % code))
-        return code
+    def _run_all(self) -> None:
+        for label, py, paths, env_extra in self.runs:
+            command, env = pytest_command(py, paths, env_extra)
+            out = tempfile.TemporaryFile()
+            self.outs.append(out)
+            self.codes.append(subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                              .returncode)
+
+    def results(self) -> dict[str, str]:
+        self.thread.join()
+        answers = {}
+        for (label, _, _, _), out, code in zip(self.runs, self.outs, self.codes):
+            out.seek(0)
+            say("%s: its output" % label)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(out.read())
+            sys.stdout.flush()
+            say("%s: %s" % (label, "passed" if code == 0 else "FAILED (pytest exit %d)" % code))
+            answers[label] = "passed" if code == 0 else "FAILED"
+        for label, _, _, _ in self.runs[len(self.codes):]:
+            answers[label] = "FAILED"  # a run that never ended (the thread died)
+        return answers
 
 
 def main() -> int:
@@ -170,16 +206,14 @@ def main() -> int:
         maya_runs.append((label, ensure_env(os.path.join(ROOT, ".venv" + version.replace(".", "")), base,
                                             MAYA_DEPS[version])))
 
-    # The first Maya-side run goes beside the node's; any further one after it, one at a time.
-    beside = Beside(maya_runs[0][1], MAYA_TESTS, {"PYFARM_NODE_PYTHON": node_py}, maya_runs[0][0]) \
-        if maya_runs else None
-    label = "python %s (node, Maya side with PySide6)" % node_version
-    results[label] = "passed" if pytest(node_py, ["tests"], {}, label) == 0 else "FAILED"
-    if beside is not None:
-        results[beside.label] = "passed" if beside.result() == 0 else "FAILED"
-    for label, py in maya_runs[1:]:
-        code = pytest(py, MAYA_TESTS, {"PYFARM_NODE_PYTHON": node_py}, label)
-        results[label] = "passed" if code == 0 else "FAILED"
+    # The node's tests in this process's run; beside it, one after the other, the command line's and the Maya side's
+    # tests in the node's environment, then the Maya side's in each Maya Python.
+    beside = Beside([("python %s (farm command line, Maya side with PySide6)" % node_version, node_py,
+                      BESIDE_TESTS, {})]
+                    + [(label, py, MAYA_TESTS, {"PYFARM_NODE_PYTHON": node_py}) for label, py in maya_runs])
+    label = "python %s (node)" % node_version
+    results[label] = "passed" if pytest(node_py, node_tests(), {}, label) == 0 else "FAILED"
+    results.update(beside.results())
 
     say("summary:")
     for label, result in results.items():
