@@ -127,15 +127,7 @@ class QueueReader:
                ) -> Iterator[tuple[tuple, dict[str, Any], dict[int, tuple]]]:
         """``_job_head`` of many jobs, their subjobs and blocklists read in one statement each for all of them (a
         summary of 900 jobs, or a poll after a retry of 100, is three statements, not two per job)."""
-        ids = [r[0] for r in rows]
-        subjobs: dict[int, list[tuple]] = {}
-        for sid, job_id, sname, sextra in _rows_in(db, "SELECT id, job_id, name, extra FROM subjobs"
-                                                        " WHERE job_id IN (%s) ORDER BY id", ids):
-            subjobs.setdefault(job_id, []).append((sid, sname, sextra))
-        blocked: dict[int, list[str]] = {}
-        for job_id, host in _rows_in(db, "SELECT job_id, host FROM blocklist WHERE job_id IN (%s) AND blocked=1",
-                                     ids):
-            blocked.setdefault(job_id, []).append(host)
+        subjobs, blocked = _subjobs_and_blocklists(db, [r[0] for r in rows])
         for row in rows:
             job, subs = self._job_head(db, row, facts=facts, blocked=blocked.get(row[0], []),
                                        subjob_rows=subjobs.get(row[0], ()))
@@ -331,14 +323,7 @@ class QueueReader:
         """Jobs whose frames alone changed: status and counts of the job and of each subjob (and watched frames).
         Their rows, subjobs and blocklists are read in one statement each, for all of them (100 jobs changed in a
         poll cost three statements, not four hundred)."""
-        subjobs: dict[int, list[tuple[int, str, str]]] = {}
-        for sid, job_id, sname, sextra in _rows_in(db, "SELECT id, job_id, name, extra FROM subjobs"
-                                                        " WHERE job_id IN (%s) ORDER BY id", job_ids):
-            subjobs.setdefault(job_id, []).append((sid, sname, sextra))
-        blocked: dict[int, list[str]] = {}
-        for job_id, host in _rows_in(db, "SELECT job_id, host FROM blocklist WHERE job_id IN (%s) AND blocked=1",
-                                     job_ids):
-            blocked.setdefault(job_id, []).append(host)
+        subjobs, blocked = _subjobs_and_blocklists(db, job_ids)
         out: dict[str, Any] = {}
         for job_id, name, paused, extra in _rows_in(db, "SELECT id, name, paused, extra FROM jobs WHERE id IN (%s)",
                                                     job_ids):
@@ -450,6 +435,20 @@ def _subjob_ids(db: Any, job: str, subjob: str) -> tuple[int, int] | None:
 def _subjob_id(db: Any, job: str, subjob: str) -> int | None:
     ids = _subjob_ids(db, job, subjob)
     return None if ids is None else ids[1]
+
+
+def _subjobs_and_blocklists(db: Any, job_ids: list[int]
+                            ) -> tuple[dict[int, list[tuple[int, str, str]]], dict[int, list[str]]]:
+    """For many jobs at once: each one's subjobs ``(id, name, extra)`` in order, and the hosts that blocklisted it."""
+    subjobs: dict[int, list[tuple[int, str, str]]] = {}
+    for sid, job_id, sname, sextra in _rows_in(db, "SELECT id, job_id, name, extra FROM subjobs"
+                                                    " WHERE job_id IN (%s) ORDER BY id", job_ids):
+        subjobs.setdefault(job_id, []).append((sid, sname, sextra))
+    blocked: dict[int, list[str]] = {}
+    for job_id, host in _rows_in(db, "SELECT job_id, host FROM blocklist WHERE job_id IN (%s) AND blocked=1",
+                                 job_ids):
+        blocked.setdefault(job_id, []).append(host)
+    return subjobs, blocked
 
 
 def _rows_in(db: Any, sql: str, ids: list[int], chunk: int = 500) -> Iterator[tuple]:
