@@ -36,6 +36,18 @@ def int_frame_keys(jobs: Dict[str, Any]) -> Dict[str, Any]:
     return jobs
 
 
+def feed_frames(answer: Dict[str, Any], subjob: Dict[str, Any]) -> Dict[int, Dict[str, Any]]:
+    """The changed frames of a watched subjob of the narrowed feed, by number: its ``frame_rows`` read with the
+    answer's ``frame_columns``. (The feed sends rows, not a dictionary a frame: half the bytes. A client that merges
+    them into rows of its own, as the Monitor's frames table does, needs no dictionary at all.)"""
+    columns = answer.get("frame_columns") or ()
+    out = {}  # type: Dict[int, Dict[str, Any]]
+    for row in subjob.get("frame_rows") or ():
+        frame = dict(zip(columns, row))
+        out[frame["number"]] = frame
+    return out
+
+
 class _Response(object):
     __slots__ = ("status", "body", "headers")
 
@@ -246,8 +258,9 @@ class FarmClient(object):
 
         With ``watch`` (a list of (job, subjob), maybe empty) the feed is narrowed to what a monitor shows: every
         changed job and subjob with its counts, frames only of the watched subjobs (compact: no stdout, argv or
-        command), ``refetch`` naming the watched subjobs whose page must be read again; a reload is then the
-        summary, not the queue (docs/API.md, "Reads that stay small").
+        command; as ``frame_rows`` of the answer's ``frame_columns``, which ``feed_frames`` reads), ``refetch``
+        naming the watched subjobs whose page must be read again; a reload is then the summary, not the queue
+        (docs/API.md, "Reads that stay small").
         """
         params = [("since", str(int(since))), ("wait", str(float(wait)))]  # type: List[Tuple[str, str]]
         if watch is not None:

@@ -62,6 +62,11 @@ class FeedWatcher(QtCore.QObject):
         self._thread = threading.Thread(target=self._run, name="pyfarm-feed", daemon=True)
         self._thread.start()
 
+    @property
+    def started(self) -> bool:
+        """Whether ``start`` was called (or ``stop``: a stopped watcher never starts)."""
+        return self._thread is not None or self._stop.is_set()
+
     def stop(self) -> None:
         """Ask the thread to end; it emits nothing from now on."""
         self._stop.set()

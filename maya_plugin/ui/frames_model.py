@@ -7,11 +7,11 @@ whose page is not here yet shows as loading; at most ``KEPT_PAGES`` pages are ke
 100,000-frame subjob costs a few hundred rows of memory, a sort is one request, and "select all" is one selection
 range of the view, not 100,000 rows.
 
-Live: the narrowed feed brings the changed frames of the watched subjob (``apply_frames``), merged into the rows
-that are here. In frame order without a filter a frame never moves; otherwise (another sort, a filter) a change may
-move frames between rows, and the pages on screen are read again, at most once every ``REFRESH_MS``. The model
-calls ``fetch(query, offset, limit, done, failed)`` to read a page; the panel runs it off the GUI thread and calls
-``done(answer)`` back on it.
+Live: the narrowed feed brings the changed frames of the watched subjob as rows (``apply_rows``), merged into the
+rows that are here (a changed frame that is not on a page here costs nothing). In frame order without a filter a
+frame never moves; otherwise (another sort, a filter) a change may move frames between rows, and the pages on screen
+are read again, at most once every ``REFRESH_MS``. The model calls ``fetch(query, offset, limit, done, failed)`` to
+read a page; the panel runs it off the GUI thread and calls ``done(answer)`` back on it.
 """
 from __future__ import annotations
 
@@ -289,11 +289,23 @@ class FramesModel(QtCore.QAbstractTableModel):
 
     # -- live ---------------------------------------------------------------------------------------------------
     def apply_frames(self, frames: Dict[Any, Dict[str, Any]], revision: int = 0) -> int:
-        """Merge changed frames of the feed into the rows that are here; returns how many rows changed."""
+        """Merge changed frames (number -> what changed) into the rows that are here; returns how many rows
+        changed."""
+        return self._merge([(int(number), data) for number, data in frames.items()], revision, bool(frames))
+
+    def apply_rows(self, columns: List[str], rows: List[List[Any]], revision: int = 0) -> int:
+        """The same for the narrowed feed's ``frame_rows`` of its ``frame_columns``: only a row whose frame is on a
+        page here becomes a dictionary (of 1,000 changed frames, the few hundred shown at most)."""
+        at = list(columns).index("number")
+        here = self.by_number
+        changed = [(row[at], dict(zip(columns, row))) for row in rows if row[at] in here]
+        return self._merge(changed, revision, bool(rows))
+
+    def _merge(self, changed: List[Tuple[int, Dict[str, Any]]], revision: int, any_change: bool) -> int:
         self.feed_revision = max(self.feed_revision, int(revision or 0))
         rows = []
-        for number, data in frames.items():
-            where = self.by_number.get(int(number))
+        for number, data in changed:
+            where = self.by_number.get(number)
             if where is not None:
                 self.pages[where[0]][where[1]].update(data)
                 rows.append(where[0] * self.page_rows + where[1])
@@ -304,7 +316,7 @@ class FramesModel(QtCore.QAbstractTableModel):
                 self._flush_changed()
             else:
                 self._update_timer.start(int(wait * 1000) + 1)
-        if frames and self.query is not None and not self.query.stable and not self._refresh_timer.isActive():
+        if any_change and self.query is not None and not self.query.stable and not self._refresh_timer.isActive():
             self._refresh_timer.start()
         return len(rows)
 

@@ -81,6 +81,10 @@ class MonitorPanel(PanelActions, PanelFeed, QtWidgets.QWidget):
         self._slice_timer.setSingleShot(True)
         self._slice_timer.setInterval(0)
         self._slice_timer.timeout.connect(self._apply_slice)
+        self._feed_timer = QtCore.QTimer(self)
+        self._feed_timer.setSingleShot(True)
+        self._feed_timer.setInterval(0)
+        self._feed_timer.timeout.connect(self._begin_feed)
         self._build(log_poll_ms, clock)
         # What only decorates (icons, clear buttons: 15 ms of a 50 ms construction) waits for the first turn of the
         # event loop, so that the window shows sooner (inside Maya, Maya waits for it).
@@ -273,8 +277,7 @@ class MonitorPanel(PanelActions, PanelFeed, QtWidgets.QWidget):
         self.log_view.set_client(client)
         self.reachable = None
         self.summary_label.setText("Connecting to %s ..." % (url or "the farm"))
-        self._start_feed()
-        self.refresh_hosts()
+        self._start_feed()  # and, on the next turn, the hosts
 
     def shutdown(self) -> None:
         """Stop the feed thread, the timers and every pending answer (the panel is closing)."""
@@ -300,9 +303,8 @@ class MonitorPanel(PanelActions, PanelFeed, QtWidgets.QWidget):
         """Read everything again: the summary (a new feed from revision 0), the open page, the hosts (F5)."""
         if self.client is None:
             return
-        self._start_feed()
+        self._start_feed()  # and the hosts
         self.frames.model.refresh()
-        self.refresh_hosts()
         if self.details.job:
             self._read_head(self.details.job)
 

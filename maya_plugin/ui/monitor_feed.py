@@ -51,7 +51,18 @@ class PanelFeed(object):
         watcher.reachable.connect(self._on_reachable, queued)
         watcher.failed.connect(self._on_feed_failed, queued)
         self.watcher = watcher
+        # The thread starts on the next turn of the event loop, after what is waiting (the panel's first paint):
+        # its first answer, read as JSON on that thread with the GIL held, would otherwise fall within the
+        # panel's construction, one long stall for Maya.
+        self._feed_timer.start()
+
+    def _begin_feed(self) -> None:
+        """The deferred half of ``_start_feed`` and ``set_client``: start the watcher, ask for the hosts."""
+        watcher = self.watcher
+        if watcher is None or watcher.started or self.runner.closed:
+            return
         watcher.start()
+        self.refresh_hosts()
 
     def _stop_watcher(self) -> None:
         if self.watcher is not None:
@@ -95,10 +106,11 @@ class PanelFeed(object):
                            or answer.get("reload") or answer.get("refresh")):
                 self.frames.model.refresh()  # too many changes to send, or a poll that did not watch it yet
             elif job:
-                frames = (job.get("subjobs") or {}).get(key[1], {}).get("frames") or {}
+                rows = (job.get("subjobs") or {}).get(key[1], {}).get("frame_rows") or ()
+                columns = answer.get("frame_columns") or ["number"]
                 self.frames.set_total(self.model.find(*key).total)
-                self.frames.model.apply_frames(frames, answer.get("revision", 0))
-                self._log_frame_changed(key, frames)
+                self.frames.model.apply_rows(columns, rows, answer.get("revision", 0))
+                self._log_frame_changed(key, columns, rows)
         name = self.details.job
         if name is not None:
             node = self.model.find(name)
@@ -108,12 +120,17 @@ class PanelFeed(object):
                 self.details.show_job(name, node.data)
         self._update_actions()
 
-    def _log_frame_changed(self, key: Tuple[str, str], frames: Dict[Any, Any]) -> None:
+    def _log_frame_changed(self, key: Tuple[str, str], columns: List[str], rows: Any) -> None:
         followed = self.log_view.key
-        if followed is not None and followed[:2] == key and followed[2] in frames:
-            row = self.frames.model.row_of(followed[2])
-            frame = self.frames.model.frame_at(row) if row >= 0 else frames[followed[2]]
-            self.log_view.frame_changed(frame)
+        if followed is None or followed[:2] != key or not rows:
+            return
+        at = list(columns).index("number")
+        for values in rows:
+            if values[at] == followed[2]:
+                row = self.frames.model.row_of(followed[2])
+                self.log_view.frame_changed(self.frames.model.frame_at(row) if row >= 0
+                                            else dict(zip(columns, values)))
+                return
 
     def _on_unreachable(self, text: str) -> None:
         self.reachable = False

@@ -8,6 +8,7 @@ import urllib.request
 import pytest
 
 from maya_plugin.errors import FarmNotFound, FarmRejected
+from maya_plugin.farm_client import feed_frames
 from tests.conftest import wait_for
 
 COMPACT = {"number", "status", "host", "pid", "attempts", "progress", "started", "finished", "exit_code", "error",
@@ -126,7 +127,8 @@ def test_the_narrowed_feed_sends_frames_only_of_watched_subjobs(idle, unique_nam
     first = client.changes(0, watch=[(watched, "a")])
     assert first["reload"] is True and first["refetch"] == [[watched, "a"]]
     assert {watched, other} <= set(first["jobs"])
-    assert all("frames" not in s for j in first["jobs"].values() for s in j["subjobs"].values())
+    assert all("frames" not in s and "frame_rows" not in s for j in first["jobs"].values()
+               for s in j["subjobs"].values())
     rev = first["revision"]
 
     client.cancel(watched)  # frames alone change
@@ -135,19 +137,24 @@ def test_the_narrowed_feed_sends_frames_only_of_watched_subjobs(idle, unique_nam
     assert answer["reload"] is False and answer["refetch"] == []
     job = answer["jobs"][watched]
     assert job["counts_only"] is True and job["frames"]["cancelled"] == 10
-    assert set(job["subjobs"]["a"]["frames"]) == {1, 2, 3, 4, 5}
-    assert set(job["subjobs"]["a"]["frames"][2]) == COMPACT - {"number", "command"}
-    assert job["subjobs"]["a"]["frames"][2]["status"] == "Cancelled"
-    assert "frames" not in job["subjobs"]["b"] and job["subjobs"]["b"]["status"] == "Cancelled"
-    assert "frames" not in answer["jobs"][other]["subjobs"]["main"]
+    # the watched subjob's changed frames as rows of the answer's columns, in frame order; no other subjob's
+    assert answer["frame_columns"][0] == "number" and set(answer["frame_columns"]) == COMPACT - {"command"}
+    rows = job["subjobs"]["a"]["frame_rows"]
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5] and all(len(r) == len(answer["frame_columns"]) for r in rows)
+    frames = feed_frames(answer, job["subjobs"]["a"])
+    assert set(frames) == {1, 2, 3, 4, 5} and frames[2]["status"] == "Cancelled" and frames[2]["number"] == 2
+    assert "frame_rows" not in job["subjobs"]["b"] and job["subjobs"]["b"]["status"] == "Cancelled"
+    assert "frame_rows" not in answer["jobs"][other]["subjobs"]["main"]
+    assert not any("frames" in s for j in answer["jobs"].values() for s in j["subjobs"].values())
     assert answer["jobs"][other]["subjobs"]["main"]["total"] == 5
 
     # a retry also clears the job's blocklist: the job's own row changed, it comes whole (never with all frames)
     client.retry(watched, subjob="a", frames=[2])
     retried = client.changes(answer["revision"], watch=[(watched, "a")])
     assert "counts_only" not in retried["jobs"][watched]
-    assert set(retried["jobs"][watched]["subjobs"]["a"]["frames"]) == {2}
-    assert "frames" not in retried["jobs"][watched]["subjobs"]["b"]
+    assert set(feed_frames(retried, retried["jobs"][watched]["subjobs"]["a"])) == {2}
+    assert "frame_rows" not in retried["jobs"][watched]["subjobs"]["b"]
+    assert "frames" not in retried["jobs"][watched]["subjobs"]["a"]
     answer = retried
 
     # a change of the job's own row (pause) comes whole, still without frames
@@ -189,8 +196,8 @@ def test_the_narrowed_feed_tells_each_of_many_changed_jobs_its_own_counts_and_wa
         for sname, sub in head["subjobs"].items():
             assert (sub["complete"], sub["total"], sub["failed"], sub["waiting_for"]) == tuple(
                 want["subjobs"][sname][k] for k in ("complete", "total", "failed", "waiting_for"))
-        assert ("frames" in head["subjobs"].get("a", {})) == (i == 1)
-    frames = answer["jobs"][names[1]]["subjobs"]["a"]["frames"]
+        assert ("frame_rows" in head["subjobs"].get("a", {})) == (i == 1)
+    frames = feed_frames(answer, answer["jobs"][names[1]]["subjobs"]["a"])
     assert sorted(frames) == [1, 2, 3, 4] and {f["status"] for f in frames.values()} == {"Cancelled"}
 
 
@@ -202,7 +209,7 @@ def test_a_watched_subjob_with_too_many_changes_is_flagged_for_refetch(idle, uni
     client.cancel(name)
     answer = client.changes(rev, watch=[(name, "main")])
     assert answer["refetch"] == [[name, "main"]]
-    assert "frames" not in answer["jobs"][name]["subjobs"]["main"]
+    assert "frame_rows" not in answer["jobs"][name]["subjobs"]["main"]
     assert answer["jobs"][name]["frames"]["cancelled"] == 2500
     assert len(raw_get(idle, "/api/changes?since=%d&view=summary&watch=%s/main" % (rev, name))) < 2000
     # the page read again shows the effect
@@ -225,7 +232,7 @@ def test_a_reconnect_after_a_restart_costs_kilobytes_not_the_queue(node_factory,
     body = raw_get(node, "/api/changes?since=%d&view=summary&watch=%s/main" % (rev, small))
     answer = json.loads(body)
     assert answer["reload"] is False
-    assert set(answer["jobs"][small]["subjobs"]["main"]["frames"]) == {"1"}
+    assert set(feed_frames(answer, answer["jobs"][small]["subjobs"]["main"])) == {1}
     assert len(body) < 2000 < whole // 1000
     # a client of another life of the store (its revision above the node's) gets the summary, not the queue
     summary = raw_get(node, "/api/changes?since=%d&view=summary&watch=%s/main" % (10 ** 9, big))

@@ -270,6 +270,22 @@ def test_feed_changes_merge_into_the_rows_shown(qapp, frames, pages):
     assert len(pages.asked) == asked + 1 and frames.frame_at(2)["status"] == "Queued"  # the node's word wins
 
 
+def test_feed_rows_merge_into_the_rows_shown_by_their_columns(qapp, frames, pages):
+    """The narrowed feed sends frames as rows of its frame_columns: a row of a frame shown updates it, column by
+    column as named; a row of a frame not on a page here is left alone."""
+    frames.show(FrameQuery("Big", "beauty"), total_hint=100000)
+    frames.set_visible(0, 30)
+    flush(qapp, pages)
+    changed = []
+    frames.dataChanged.connect(lambda tl, br, *roles: changed.append((tl.row(), br.row())))
+    columns = ["status", "number", "host"]  # the order is the answer's, not a fixed one
+    n = frames.apply_rows(columns, [["Rendering", 5, "render09"], ["Complete", 90000, "render01"]], revision=2)
+    assert n == 1 and changed == [(4, 4)]
+    assert frames.frame_at(4)["host"] == "render09" and frames.frame_at(4)["status"] == "Rendering"
+    assert frames.row_of(90000) < 0
+    assert frames.feed_revision == 2
+
+
 def test_an_old_answer_for_a_page_asked_again_is_dropped(qapp, frames, pages):
     frames.show(FrameQuery("Big", "beauty"), total_hint=100000)
     frames.set_visible(0, 30)

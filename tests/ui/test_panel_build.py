@@ -50,3 +50,30 @@ def test_a_big_first_answer_is_applied_in_slices_in_order(qtbot):
     names = [panel.model.jobs[r].name for r in range(panel.model.rowCount())]
     assert names == sorted(names) and panel.model.totals["Queued"] == 10 * (APPLY_SLICE * 3 + 7)
     panel.shutdown()
+
+
+def test_the_feed_and_the_hosts_start_on_the_first_turn_not_in_the_constructor(qtbot):
+    """The first answer's JSON is read on the feed's thread holding the GIL: the thread starts after the panel's
+    construction and first paint, not within them."""
+    client = Client(3)
+    asked = []
+    client.workers = lambda: asked.append(threading.current_thread().name) or []
+    panel = MonitorPanel(client=client, feed_wait=0.2)
+    qtbot.addWidget(panel)
+    assert panel.watcher is not None and not panel.watcher.started and not client.first.is_set()
+    assert asked == []
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=10000)
+    assert panel.watcher.started and panel.watcher.running
+    qtbot.waitUntil(lambda: bool(asked), timeout=10000)
+    assert asked[0] != threading.current_thread().name  # off the GUI thread
+    panel.shutdown()
+
+
+def test_a_panel_shut_down_before_its_first_turn_starts_no_feed(qtbot):
+    client = Client(3)
+    panel = MonitorPanel(client=client, feed_wait=0.2)
+    qtbot.addWidget(panel)
+    watcher = panel.watcher
+    panel.shutdown()
+    qtbot.waitUntil(lambda: not panel._feed_timer.isActive())  # the deferred start has had its turn
+    assert not watcher.running and watcher._thread is None and not client.first.is_set()

@@ -65,6 +65,7 @@ class Follow:
 
     def run(self) -> int:
         from farm_node.cli.farm import lookup
+        from maya_plugin.farm_client import feed_frames
         ns = self.ns
         self._probe(None)  # the farm's own words if the job, subjob or frame does not exist
         # The frame with the revision it was read at: a change after it is in the feed's next answer.
@@ -85,7 +86,7 @@ class Follow:
                 from farm_node.errors import NotFound
                 raise NotFound("job %r was deleted" % ns.job)
             sub = (((answer.get("jobs") or {}).get(ns.job) or {}).get("subjobs") or {}).get(ns.subjob) or {}
-            frame = (sub.get("frames") or {}).get(ns.frame)
+            frame = feed_frames(answer, sub).get(ns.frame)
             if [ns.job, ns.subjob] in (answer.get("refetch") or ()):
                 frame = lookup.frame_of(self.client, ns.job, ns.subjob, ns.frame)[1] or frame
             if frame is not None and self.see(frame):

@@ -60,24 +60,26 @@ class FarmView:
             self.jobs.pop(name, None)
             self.changed.add(name)
         for name, head in (answer.get("jobs") or {}).items():
-            self._take(name, head)
+            self._take(name, head, answer)
             self.changed.add(name)
         for job, sname in answer.get("refetch") or ():
             if job == self.job:
                 self._refetch(sname)
 
-    def _take(self, name: str, head: dict[str, Any]) -> None:
-        """A job's head from the feed: whole when the job's own row changed, else its counts (``counts_only``) to
-        merge into what the view has."""
+    def _take(self, name: str, head: dict[str, Any], answer: dict[str, Any] | None = None) -> None:
+        """A job's head from the feed (``answer``) or the summary: whole when the job's own row changed, else its
+        counts (``counts_only``) to merge into what the view has."""
+        from maya_plugin.farm_client import feed_frames
+
         old = self.jobs.get(name) or {}
         fields = {k: v for k, v in head.items() if k not in ("subjobs", "counts_only")}
         job = dict(old, **fields) if head.get("counts_only") else fields
         subjobs = dict(old.get("subjobs") or {})
         for sname, sub in (head.get("subjobs") or {}).items():
-            subjobs[sname] = dict(subjobs.get(sname) or {}, **{k: v for k, v in sub.items() if k != "frames"})
-            if name == self.job:
-                for number, frame in (sub.get("frames") or {}).items():
-                    self._frame(sname, int(number), frame)
+            subjobs[sname] = dict(subjobs.get(sname) or {}, **{k: v for k, v in sub.items() if k != "frame_rows"})
+            if name == self.job and answer is not None:
+                for number, frame in feed_frames(answer, sub).items():
+                    self._frame(sname, number, frame)
         job["subjobs"] = subjobs
         self.jobs[name] = job
 
