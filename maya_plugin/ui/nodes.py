@@ -2,7 +2,8 @@
 
 Plain objects with ``__slots__``. Each keeps the farm's own dictionary for its level (``data``: the job without
 ``subjobs``, the subjob without ``frames``), its row under its parent (a job's ``row`` is -1 while the filter hides
-it), and an integer id that the model's indexes carry.
+it), and an integer id. ``items`` are the Qt items of its row (``tree_cells``: what the tree shows lives in C++) and
+``cells`` the plain values last written into them.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ KIND_JOB, KIND_SUBJOB = 0, 1
 
 
 class JobNode(object):
-    __slots__ = ("id", "name", "data", "subjobs", "by_name", "row")
+    __slots__ = ("id", "name", "data", "subjobs", "by_name", "row", "items", "cells")
     kind = KIND_JOB
 
     def __init__(self, node_id: int, name: str, data: Dict[str, Any]) -> None:
@@ -24,6 +25,8 @@ class JobNode(object):
         self.subjobs = []  # type: List[SubjobNode]
         self.by_name = {}  # type: Dict[str, SubjobNode]
         self.row = -1
+        self.items = []  # type: List[Any]
+        self.cells = None  # type: Any
 
     @property
     def job(self) -> "JobNode":
@@ -43,7 +46,7 @@ class JobNode(object):
 
 
 class SubjobNode(object):
-    __slots__ = ("id", "job", "name", "data", "row")
+    __slots__ = ("id", "job", "name", "data", "row", "items", "cells")
     kind = KIND_SUBJOB
 
     def __init__(self, node_id: int, job: JobNode, name: str, data: Dict[str, Any], row: int) -> None:
@@ -52,6 +55,8 @@ class SubjobNode(object):
         self.name = name
         self.data = data
         self.row = row
+        self.items = []  # type: List[Any]
+        self.cells = None  # type: Any
 
     @property
     def status(self) -> str:

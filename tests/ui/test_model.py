@@ -187,11 +187,16 @@ def test_a_thousand_jobs_change_without_reset(qapp):
     assert model.totals["Complete"] == 1000 and model.totals["Total"] == 1000000
 
 
-def test_stale_index_finds_nothing(model):
-    model.apply_changes(F.feed({"A": F.job({"s": {"Queued": 2}})}, reload=True))
-    stale = model.index(0, 0, model.index(0, 0))
+def test_an_index_kept_across_a_deletion_is_a_persistent_one_and_finds_nothing(model):
+    """As with any Qt model, what must outlive a change is a QPersistentModelIndex: a deleted job's goes invalid,
+    and the model finds no node behind it (nor behind an index of another model)."""
+    model.apply_changes(F.feed({"A": F.job({"s": {"Queued": 2}}), "B": F.job({"t": {"Queued": 1}})}, reload=True))
+    kept = QtCore.QPersistentModelIndex(model.index(0, 0, model.index(0, 0)))
+    assert model.node(QtCore.QModelIndex(kept)).name == "s"
     model.apply_changes(F.feed({}, revision=2, deleted=["A"]))
-    assert model.node(stale) is None and model.data(stale) is None
+    assert not kept.isValid() and model.node(QtCore.QModelIndex(kept)) is None
+    assert model.node(model.index(0, 0)).name == "B"
+    assert model.node(JobTreeModel().index(0, 0)) is None
 
 
 # -- the frames table --------------------------------------------------------------------------------------------
