@@ -62,7 +62,8 @@ def derive_status(counts: Union[Mapping[str, int], Iterable[str]], paused: bool 
     subjob without frames (an XML restore can make one) is ``Complete``: the first rule holds of it, as the
     contract's order reads, and it holds nothing that could still render.
     """
-    if not isinstance(counts, Mapping):
+    # a dict first: the heads of a poll ask this twice a job, and the ABC check costs more than the rest
+    if type(counts) is not dict and not isinstance(counts, Mapping):
         counts = Counter(counts)
     total = 0
     for status, n in counts.items():

@@ -3,11 +3,12 @@
 A long poll that is up to date parks until a commit; woken, it waits ``COALESCE_SECONDS`` more so that a frame's end,
 the next one's lease and its start go in one answer. A long poll that sends back the revision of an answer given less
 than ``ANSWER_INTERVAL`` ago waits out the rest first: on a busy farm a monitor gets a batch twenty times a second,
-not every frame as fast as it can ask.
+not every frame as fast as it can ask. Each answer says what it cost the node in a ``Server-Timing`` header.
 """
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -75,11 +76,16 @@ def router(reader: QueueReader, changes: Wakeup) -> APIRouter:
                 await changes.wait(lambda: reader.revision != since, wait - pause)
                 if reader.revision != since:
                     await asyncio.sleep(COALESCE_SECONDS)
+        started = time.perf_counter()
         if view is None:
             answer = await run_in_threadpool(reader.changes, since)
         else:
             answer = await run_in_threadpool(reader.watched_changes, since, pairs)
         pacing.answered(answer["revision"])
-        return json_response(answer)
+        response = json_response(answer)
+        # What the answer cost the node, its wait aside (W3C Server-Timing): a client's own transport and a busy
+        # machine's scheduling are not in it, and a slow poll can be told from a slow network.
+        response.headers["Server-Timing"] = "answer;dur=%.3f" % ((time.perf_counter() - started) * 1000)
+        return response
 
     return r

@@ -267,3 +267,17 @@ def test_the_nodes_own_host_is_seen_while_it_renders(node_factory, unique_name):
     own = [w for w in client.workers() if w["name"] == "render-own"][0]
     assert own["state"] == "rendering" and own["seen_ago"] == 0.0
     assert own["last_seen"] >= started
+
+
+def test_a_changes_answer_says_what_it_cost_the_node(idle, unique_name):
+    """Server-Timing: the node's own time for the answer (its wait aside), so that a slow poll can be told from a
+    slow network or a busy client."""
+    client = idle.client()
+    name = unique_name("timed")
+    client.submit({name: job_body(3)})
+    for path in ("/api/changes?since=0&view=summary&watch=%s/main" % name, "/api/changes?since=0"):
+        req = urllib.request.Request(idle.url + path, headers={"Authorization": "Bearer " + idle.token})
+        with urllib.request.urlopen(req) as r:  # noqa: S310 (a local test node)
+            timing = r.headers["Server-Timing"]
+        label, dur = timing.split(";")
+        assert label == "answer" and dur.startswith("dur=") and float(dur[4:]) >= 0
