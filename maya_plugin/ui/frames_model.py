@@ -288,37 +288,28 @@ class FramesModel(QtCore.QAbstractTableModel):
                 self.pages.move_to_end(page)
 
     # -- live ---------------------------------------------------------------------------------------------------
-    def apply_frames(self, frames: Dict[Any, Dict[str, Any]], revision: int = 0) -> int:
-        """Merge changed frames (number -> what changed) into the rows that are here; returns how many rows
-        changed."""
-        return self._merge([(int(number), data) for number, data in frames.items()], revision, bool(frames))
-
     def apply_rows(self, columns: List[str], rows: List[List[Any]], revision: int = 0) -> int:
-        """The same for the narrowed feed's ``frame_rows`` of its ``frame_columns``: only a row whose frame is on a
-        page here becomes a dictionary (of 1,000 changed frames, the few hundred shown at most)."""
-        at = list(columns).index("number")
-        here = self.by_number
-        changed = [(row[at], dict(zip(columns, row))) for row in rows if row[at] in here]
-        return self._merge(changed, revision, bool(rows))
-
-    def _merge(self, changed: List[Tuple[int, Dict[str, Any]]], revision: int, any_change: bool) -> int:
+        """Merge the narrowed feed's ``frame_rows`` of its ``frame_columns`` into the rows that are here; only a row
+        whose frame is on a page here becomes a dictionary (of 1,000 changed frames, the few hundred shown at most).
+        Returns how many rows changed."""
         self.feed_revision = max(self.feed_revision, int(revision or 0))
-        rows = []
-        for number, data in changed:
-            where = self.by_number.get(number)
+        at = list(columns).index("number")
+        changed = []
+        for values in rows:
+            where = self.by_number.get(values[at])
             if where is not None:
-                self.pages[where[0]][where[1]].update(data)
-                rows.append(where[0] * self.page_rows + where[1])
-        self._dirty.update(rows)
+                self.pages[where[0]][where[1]].update(zip(columns, values))
+                changed.append(where[0] * self.page_rows + where[1])
+        self._dirty.update(changed)
         if self._dirty and not self._update_timer.isActive():
             wait = self._last_update + UPDATE_MS / 1000.0 - time.monotonic()
             if wait <= 0:
                 self._flush_changed()
             else:
                 self._update_timer.start(int(wait * 1000) + 1)
-        if any_change and self.query is not None and not self.query.stable and not self._refresh_timer.isActive():
+        if rows and self.query is not None and not self.query.stable and not self._refresh_timer.isActive():
             self._refresh_timer.start()
-        return len(rows)
+        return len(changed)
 
     def _flush_changed(self) -> None:
         """Repaint the rows the feed changed since the last repaint, a range per run of neighbours."""

@@ -261,8 +261,8 @@ def test_feed_changes_merge_into_the_rows_shown(qapp, frames, pages):
     flush(qapp, pages)
     changed = []
     frames.dataChanged.connect(lambda tl, br, *roles: changed.append((tl.row(), br.row())))
-    n = frames.apply_frames({3: {"status": "Rendering", "host": "render07"}, 4: {"status": "Rendering"},
-                             90000: {"status": "Complete"}}, revision=2)
+    n = frames.apply_rows(["number", "status", "host"], [[3, "Rendering", "render07"], [4, "Rendering", None],
+                                                          [90000, "Complete", None]], revision=2)
     assert n == 2 and changed == [(2, 3)]  # the frame far away is not here: nothing to do
     assert frames.data(frames.index(2, 3)) == "render07"
     assert frames.data(frames.index(2, 1), DISPLAY_ROLE) == "Rendering"
@@ -342,9 +342,10 @@ def test_frames_changed_in_quick_succession_are_repainted_together(qapp, qtbot, 
     flush(qapp, pages)
     changed = []
     frames.dataChanged.connect(lambda tl, br, *roles: changed.append((tl.row(), br.row())))
-    frames.apply_frames({1: {"status": "Rendering"}}, revision=2)
-    frames.apply_frames({2: {"status": "Rendering"}}, revision=3)
-    frames.apply_frames({8: {"progress": 50}, 3: {"status": "Complete"}}, revision=4)
+    frames.apply_rows(["number", "status"], [[1, "Rendering"]], revision=2)
+    frames.apply_rows(["number", "status"], [[2, "Rendering"]], revision=3)
+    frames.apply_rows(["number", "progress"], [[8, 50]], revision=4)
+    frames.apply_rows(["number", "status"], [[3, "Complete"]], revision=4)
     assert changed == [(0, 0)] and frames.frame_at(7)["progress"] == 50  # the first at once, the data at once
     qtbot.waitUntil(lambda: len(changed) == 3)
     assert changed[1:] == [(1, 2), (7, 7)]
