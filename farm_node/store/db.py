@@ -157,7 +157,8 @@ class Database:
                 with self._savepoint(outer):
                     yield outer
                 return
-            txn = self._txn = Txn(self._conn, self._begin())
+            rev = self._begin()  # first: it may connect again (a PostgreSQL writer found broken)
+            txn = self._txn = Txn(self._conn, rev)
             try:
                 yield txn
                 self._before_commit(txn)

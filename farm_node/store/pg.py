@@ -191,7 +191,17 @@ class PostgresDatabase(Database):
         return self._conn
 
     def _begin(self) -> int:
-        conn = self._writer()
+        try:
+            return self._begin_on(self._writer())
+        except StoreError:
+            # A writer whose connection died while idle (the network was cut, the server restarted) is found broken
+            # only by its next statement: this BEGIN, which wrote nothing. It is made again once, at once, so that
+            # the first write after the database is back does not fail for the old connection.
+            if not self._conn.broken:
+                raise
+            return self._begin_on(self._writer())
+
+    def _begin_on(self, conn: Connection) -> int:
         try:
             # The row lock of the revision is held to COMMIT: writers across coordinators take turns (module doc).
             # One round trip for both statements (a text without parameters may hold several).

@@ -111,3 +111,24 @@ def test_postgresql_going_away_and_coming_back_loses_nothing(tmp_path, unique_na
         if nodes[0] is not None:
             nodes[0].stop()
         server.remove()
+
+
+def test_the_first_write_after_the_writers_connection_died_while_idle_succeeds(pg_url, tmp_path):
+    """A connection that died while idle is found broken only by its next statement: the BEGIN of the next write.
+    That BEGIN wrote nothing, so the store connects again and writes, rather than failing once for the old one."""
+    import psycopg
+
+    from farm_node.store import open_store
+    store = open_store(pg_url, str(tmp_path))
+    try:
+        before = store.revision
+        with store.write():
+            pass
+        pid = store._conn.raw.info.backend_pid
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with store.write() as txn:
+            rev = txn.rev
+        assert rev > before + 1 and store._conn.raw.info.backend_pid != pid
+    finally:
+        store.close()
